@@ -1,0 +1,3 @@
+from polytomic_mcp.cli import main
+
+raise SystemExit(main())
