@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
@@ -24,7 +24,7 @@ AUTH_MODE_HEADER = "x-polytomic-auth-mode"
 PARTNER_ORG_HEADER = "x-polytomic-partner-org-id"
 
 
-class AccessMode(str, Enum):
+class AccessMode(StrEnum):
     """What the server lets the model do. Enforced on every call, not just in listings."""
 
     READ_ONLY = "read-only"
@@ -88,7 +88,8 @@ class Settings(BaseSettings):
     base_url: str = Field(default=DEFAULT_BASE_URL, description="API base URL (self-hosted Polytomic).")
     api_version: str = Field(default=DEFAULT_API_VERSION, description="X-Polytomic-Version header.")
     access_mode: AccessMode | None = Field(
-        default=None, description="read-only or full-access (default: read-only with a key, full-access in the sandbox)."
+        default=None,
+        description="read-only or full-access (default: read-only with a key, full-access in the sandbox).",
     )
     toolsets: str = Field(default="default", description="Toolsets to list: default, all, or a comma list.")
     auth_mode: AuthMode = Field(default="bearer", description="bearer, or partner (Basic org_id:key).")
@@ -98,6 +99,11 @@ class Settings(BaseSettings):
     max_retries: int = Field(default=3, ge=0, le=10, description="Retries of a failed request.")
     retry_budget: float = Field(default=45.0, gt=0, description="Seconds one API call may take with retries.")
     max_wait: float = Field(default=55.0, gt=0, description="Upper bound on any waiting tool, in seconds.")
+    max_tools: int = Field(
+        default=128,
+        ge=0,
+        description="Most tools to list (clients built on the OpenAI API reject more than 128); 0 = no cap.",
+    )
     result_tokens: int = Field(default=6000, ge=500, description="Size budget of one tool result, in tokens.")
     client_profile: str = Field(default="auto", description="Schema profile: auto, or a profile name.")
     allowed_hosts: str = Field(default="", description="HTTP mode: extra allowed Host values (comma list).")
@@ -126,7 +132,9 @@ class Settings(BaseSettings):
         return Credentials(self.api_key.get_secret_value(), self.auth_mode, self.partner_org_id)
 
     def backend_label(self) -> str:
-        return f"sandbox (embedded, clock={self.sandbox_clock})" if self.sandbox else f"Polytomic API at {self.base_url}"
+        return (
+            f"sandbox (embedded, clock={self.sandbox_clock})" if self.sandbox else f"Polytomic API at {self.base_url}"
+        )
 
 
 @dataclass(frozen=True, slots=True)

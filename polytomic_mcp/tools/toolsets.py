@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from polytomic_mcp.catalog import Operation
 
@@ -125,3 +126,37 @@ class ToolsetSelection:
 
 def toolset_of(operation: Operation) -> str:
     return GROUP_TOOLSETS[operation.group]
+
+
+class HasOperation(Protocol):
+    @property
+    def operation(self) -> Operation: ...
+
+
+T = TypeVar("T", bound=HasOperation)
+
+
+def fit_toolsets(tools: list[T], room: int | None) -> list[T]:
+    """Keep whole toolsets, in the order of ALL_TOOLSETS, while they fit in `room` tools.
+
+    Some clients reject a tool list over 128 entries (the OpenAI API's limit, and clients
+    built on it), so listings are capped. A toolset that does not fit is left out whole
+    (a half-listed area confuses more than a missing one) and smaller ones after it may
+    still fit. Default operations always come first. Unlisted tools stay callable.
+    """
+    if room is None or len(tools) <= room:
+        return tools
+    defaults = [t for t in tools if t.operation.name in DEFAULT_OPERATIONS]
+    kept: list[T] = defaults[:room]
+    for toolset in ALL_TOOLSETS:
+        members = [t for t in tools if toolset_of(t.operation) == toolset and t not in defaults]
+        if members and len(kept) + len(members) <= room:
+            kept += members
+    order = {id(t): i for i, t in enumerate(tools)}
+    return sorted(kept, key=lambda t: order[id(t)])
+
+
+def left_out(tools: list[T], kept: list[T]) -> list[str]:
+    """Toolsets with at least one tool not listed."""
+    kept_ids = {id(t) for t in kept}
+    return sorted({toolset_of(t.operation) for t in tools if id(t) not in kept_ids})

@@ -1,0 +1,1 @@
+"""What each command-line command does (cli.py only parses)."""

@@ -1,0 +1,84 @@
+"""`polytomic-mcp tools`: what the model would be shown, per toolset, with token counts.
+
+Counts are of each tool's compact JSON definition, the way check_tools_list.py counts
+them; the total is of the whole tools/list result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import dataclass
+
+import anyio
+from mcp.types import Tool
+
+from polytomic_mcp.settings import RequestScope, Settings
+from polytomic_mcp.tokens import count_json_tokens, tokenizer_name
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCost:
+    group: str
+    name: str
+    tokens: int
+
+
+def tool_wire(tool: Tool) -> dict[str, object]:
+    return tool.model_dump(by_alias=True, exclude_none=True, mode="json")
+
+
+async def listed_tools(settings: Settings, profile: str | None = None) -> list[Tool]:
+    """The tools/list a client would get with these settings (no backend is contacted)."""
+    from polytomic_mcp.server import build_server
+
+    server = build_server(settings, settings.base_url)
+    scope = RequestScope(settings.server_credentials(), settings.effective_access_mode)
+    return await server.tools_listing(scope, profile=profile)
+
+
+def group_of(tool: Tool, groups: dict[str, str]) -> str:
+    return groups.get(tool.name, "workflow & discovery")
+
+
+def costs(tools: list[Tool]) -> tuple[list[ToolCost], int]:
+    from polytomic_mcp.tools.operation_tools import operation_tools
+
+    groups = {t.name: t.toolset for t in operation_tools()}
+    per_tool = [ToolCost(group_of(t, groups), t.name, count_json_tokens(tool_wire(t))) for t in tools]
+    total = count_json_tokens({"tools": [tool_wire(t) for t in tools]})
+    return per_tool, total
+
+
+def render_table(per_tool: list[ToolCost], total: int, settings: Settings) -> str:
+    lines = [
+        f"access mode: {settings.effective_access_mode.value}   toolsets: {settings.toolsets}   "
+        f"tokenizer: {tokenizer_name()}",
+        "",
+    ]
+    by_group: dict[str, list[ToolCost]] = {}
+    for cost in per_tool:
+        by_group.setdefault(cost.group, []).append(cost)
+    for group, items in by_group.items():
+        lines.append(f"{group}  ({len(items)} tools, {sum(c.tokens for c in items)} tokens)")
+        lines += [f"  {c.tokens:6}  {c.name}" for c in items]
+    lines.append("")
+    lines.append(f"total: {len(per_tool)} tools, {total} tokens (whole tools/list result)")
+    return "\n".join(lines)
+
+
+def run_tools_report(settings: Settings, args: argparse.Namespace) -> int:
+    tools = anyio.run(listed_tools, settings, args.profile)
+    per_tool, total = costs(tools)
+    if args.json:
+        report = {
+            "tokenizer": tokenizer_name(),
+            "access_mode": settings.effective_access_mode.value,
+            "toolsets": settings.toolsets,
+            "total_tokens": total,
+            "tools": [{"group": c.group, "name": c.name, "tokens": c.tokens} for c in per_tool],
+        }
+        print(json.dumps(report, indent=1))
+    else:
+        print(render_table(per_tool, total, settings))
+    return 0

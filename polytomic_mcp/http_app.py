@@ -1,0 +1,97 @@
+"""The streamable-HTTP app: Host/Origin protection, per-request keys, and uvicorn.
+
+Each request's `Authorization: Bearer <Polytomic key>` is the key its API calls use, so
+one server serves many users. With neither a request key nor a server key the request is
+refused with 401 before it reaches MCP.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from mcp.server.transport_security import TransportSecuritySettings
+from starlette.applications import Starlette
+
+from polytomic_mcp.server import PolytomicServer
+from polytomic_mcp.settings import Settings, bearer_token
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+
+
+def _split(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def transport_security(settings: Settings, host: str) -> TransportSecuritySettings:
+    """Loopback names always; the bound host when it is a real name; plus the configured lists.
+
+    Protection stays on even when binding 0.0.0.0 (the SDK would turn it off): exposing
+    the server beyond loopback requires naming the hosts it is reached by.
+    """
+    hosts = [f"{name}:*" for name in LOOPBACK_HOSTS] + list(LOOPBACK_HOSTS)
+    if host not in ("0.0.0.0", "::", "", *LOOPBACK_HOSTS):
+        hosts += [host, f"{host}:*"]
+    hosts += _split(settings.allowed_hosts)
+    origins = [f"http://{name}:*" for name in LOOPBACK_HOSTS] + [f"http://{name}" for name in LOOPBACK_HOSTS]
+    origins += _split(settings.allowed_origins)
+    return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins)
+
+
+class RequireKey:
+    """ASGI middleware: 401 unless the request carries a bearer key or the server has one."""
+
+    def __init__(self, app: ASGIApp, server_has_key: bool) -> None:
+        self.app = app
+        self.server_has_key = server_has_key
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self.server_has_key:
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        if bearer_token(headers) is not None:
+            await self.app(scope, receive, send)
+            return
+        body = json.dumps(
+            {
+                "jsonrpc": "2.0",
+                "id": None,
+                "error": {"code": -32001, "message": "Send 'Authorization: Bearer <Polytomic API key>'."},
+            }
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 401,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"www-authenticate", b'Bearer realm="polytomic"'),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+def build_http_app(server: PolytomicServer, settings: Settings, host: str, stateless: bool) -> Starlette:
+    app = server.streamable_http_app(
+        stateless_http=stateless,
+        transport_security=transport_security(settings, host),
+        host=host,
+    )
+    app.add_middleware(RequireKey, server_has_key=settings.server_credentials() is not None)
+    return app
+
+
+def serve_http(server: PolytomicServer, settings: Settings, host: str, port: int, stateless: bool) -> None:
+    import uvicorn
+
+    app = build_http_app(server, settings, host, stateless)
+    uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower())

@@ -1,0 +1,98 @@
+"""Running an operation tool: policy, validation, the HTTP call, and result shaping.
+
+The typed operation tools and `call_operation` both come through here, so they share the
+same validation, access policy and result shaping.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from mcp.types import CallToolResult
+
+from polytomic_mcp.client import PolytomicClient, PolytomicError
+from polytomic_mcp.settings import RequestScope, Settings
+from polytomic_mcp.tools.operation_tools import OperationTool
+from polytomic_mcp.tools.policy import AccessDeniedError, check_allowed
+from polytomic_mcp.tools.results import (
+    api_error_text,
+    error_result,
+    json_text,
+    structured_payload,
+    text_result,
+)
+from polytomic_mcp.tools.validation import format_problems, validate_arguments
+
+NO_CREDENTIALS = (
+    "No Polytomic API key for this request. Set POLYTOMIC_API_KEY (stdio), send "
+    "'Authorization: Bearer <key>' (HTTP), or start the server with --sandbox to use the offline sandbox."
+)
+
+
+def _coerce(tool: OperationTool, arguments: dict[str, Any]) -> dict[str, Any]:
+    """Accept a bare string where a list of strings is expected (query filters)."""
+    coerced = dict(arguments)
+    for name, target in tool.arguments.targets.items():
+        if target.accepts_single_string and isinstance(coerced.get(name), str):
+            coerced[name] = [coerced[name]]
+    return coerced
+
+
+def fill_path(template: str, values: dict[str, Any]) -> str:
+    path = template
+    for name, value in values.items():
+        path = path.replace("{" + name + "}", quote(str(value), safe=""))
+    return path
+
+
+class OperationCall:
+    """Everything needed to run operation tools for one request."""
+
+    def __init__(self, client: PolytomicClient, settings: Settings, scope: RequestScope, over_http: bool) -> None:
+        self.client = client
+        self.settings = settings
+        self.scope = scope
+        self.over_http = over_http
+
+    def check(self, tool: OperationTool, arguments: dict[str, Any]) -> dict[str, Any] | CallToolResult:
+        """Policy and validation; the coerced arguments, or an error result (nothing sent)."""
+        try:
+            check_allowed(tool.name, not tool.read_only, self.scope.access_mode, self.settings, self.over_http)
+        except AccessDeniedError as denied:
+            return error_result(str(denied))
+        coerced = _coerce(tool, arguments)
+        problems = validate_arguments(tool.input_schema, coerced)
+        if problems:
+            return error_result(format_problems(tool.name, problems))
+        if self.scope.credentials is None:
+            return error_result(NO_CREDENTIALS)
+        return coerced
+
+    async def raw(self, tool: OperationTool, arguments: dict[str, Any]) -> tuple[int, Any, str | None]:
+        """Send a call that passed `check`; (status, body, Location). Raises PolytomicError."""
+        assert self.scope.credentials is not None, "check() refuses calls without credentials"
+        parts = tool.arguments.split(arguments)
+        op = tool.operation
+        response = await self.client.request(
+            op.method,
+            fill_path(op.path, parts["path"]),
+            credentials=self.scope.credentials,
+            query=parts["query"] or None,
+            json=parts["body"] if op.request_body is not None else None,
+            headers={k: str(v) for k, v in parts["header"].items()} or None,
+        )
+        return response.status, response.data, response.headers.get("location")
+
+    async def run(self, tool: OperationTool, arguments: dict[str, Any]) -> CallToolResult:
+        checked = self.check(tool, arguments)
+        if isinstance(checked, CallToolResult):
+            return checked
+        try:
+            status, body, location = await self.raw(tool, checked)
+        except PolytomicError as failure:
+            return error_result(
+                api_error_text(tool.name, failure.status, failure.message, failure.key, failure.retry_after)
+            )
+        payload = structured_payload(tool.operation, status, body, location)
+        return text_result(json_text(payload), payload)

@@ -1,0 +1,133 @@
+"""One flat `inputSchema` per operation: path, query, header and body members side by side.
+
+Collisions are resolved deterministically: a path parameter keeps its name; a query or
+header parameter or a body member that would clash gets its location as a prefix
+(`query_id`, `body_id`), then a number if that clashes too. `ArgumentMap` remembers where
+each tool argument goes on the wire.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from polytomic_mcp.catalog import Operation, Parameter
+from polytomic_mcp.tools.schema_shaping import JsonSchema, hoist_repeats, is_string_or_string_list, simplify
+
+Location = Literal["path", "query", "header", "body"]
+
+# Sent by the client itself on every non-GET request (one key per logical call).
+CLIENT_MANAGED_HEADERS = frozenset({"idempotency-key"})
+
+
+@dataclass(frozen=True, slots=True)
+class ArgumentTarget:
+    """Where a tool argument goes: its location and its name on the wire."""
+
+    location: Location
+    wire_name: str
+    accepts_single_string: bool = False  # a string-or-list query parameter
+
+
+@dataclass(frozen=True, slots=True)
+class ArgumentMap:
+    targets: dict[str, ArgumentTarget]
+
+    def split(self, arguments: dict[str, Any]) -> dict[Location, dict[str, Any]]:
+        """Sort validated arguments into path, query, header and body members."""
+        parts: dict[Location, dict[str, Any]] = {"path": {}, "query": {}, "header": {}, "body": {}}
+        for name, value in arguments.items():
+            target = self.targets[name]
+            parts[target.location][target.wire_name] = value
+        return parts
+
+
+@dataclass(frozen=True, slots=True)
+class FlatInput:
+    schema: JsonSchema
+    arguments: ArgumentMap
+
+
+def header_argument_name(header: str) -> str:
+    """`X-Polytomic-Harbor-Session` → `harbor_session`."""
+    name = re.sub(r"^x-polytomic-", "", header.lower())
+    return re.sub(r"[^a-z0-9]+", "_", name).strip("_")
+
+
+def _unique(name: str, location: Location, taken: set[str]) -> str:
+    if name not in taken:
+        return name
+    candidate = f"{location}_{name}"
+    n = 2
+    while candidate in taken:
+        candidate, n = f"{location}_{name}_{n}", n + 1
+    return candidate
+
+
+def _path_param_description(operation: Operation, name: str) -> str:
+    """A few words naming what a path id refers to, from the segment before it."""
+    segments = operation.path.strip("/").split("/")
+    placeholder = "{" + name + "}"
+    if placeholder in segments:
+        index = segments.index(placeholder)
+        if index > 0 and not segments[index - 1].startswith("{"):
+            noun = segments[index - 1].replace("_", " ").replace("-", " ")
+            noun = {"syncs": "sync", "modelsync": "sync", "queries": "query"}.get(noun, noun)
+            noun = noun[:-1] if noun.endswith("s") and not noun.endswith("ss") else noun
+            if name.endswith("id"):
+                return f"{noun.capitalize()} id."
+            return f"{noun.capitalize()} {name.replace('_', ' ')}."
+    return f"{name.replace('_', ' ').capitalize()}."
+
+
+def _parameter_schema(parameter: Parameter) -> tuple[JsonSchema, bool]:
+    schema = simplify(parameter.schema)
+    if is_string_or_string_list(parameter.schema):
+        # One shape for the model: a list. A bare string is still accepted (wrapped).
+        return {"type": "array", "items": {"type": "string"}}, True
+    return schema, False
+
+
+def build_flat_input(operation: Operation) -> FlatInput:
+    properties: dict[str, Any] = {}
+    required: list[str] = []
+    targets: dict[str, ArgumentTarget] = {}
+    taken: set[str] = set()
+
+    def add(name: str, location: Location, wire: str, schema: JsonSchema, is_required: bool, single: bool) -> None:
+        arg = _unique(name, location, taken)
+        taken.add(arg)
+        properties[arg] = schema
+        targets[arg] = ArgumentTarget(location, wire, single)
+        if is_required:
+            required.append(arg)
+
+    for parameter in operation.path_params:
+        schema, single = _parameter_schema(parameter)
+        schema = {**schema, "description": _path_param_description(operation, parameter.name)}
+        add(parameter.name, "path", parameter.name, schema, True, single)
+    for parameter in operation.query_params:
+        schema, single = _parameter_schema(parameter)
+        add(parameter.name, "query", parameter.name, schema, parameter.required, single)
+    for parameter in operation.header_params:
+        if parameter.name.lower() in CLIENT_MANAGED_HEADERS:
+            continue
+        schema, single = _parameter_schema(parameter)
+        add(header_argument_name(parameter.name), "header", parameter.name, schema, parameter.required, single)
+
+    body = simplify(operation.request_body) if operation.request_body else None
+    defs: dict[str, Any] = {}
+    if body:
+        body_required = set(body.get("required", []))
+        for member, schema in body.get("properties", {}).items():
+            add(member, "body", member, schema, member in body_required, False)
+        defs = body.get("$defs", {})
+
+    flat: JsonSchema = {"type": "object", "properties": properties}
+    if required:
+        flat["required"] = required
+    flat["additionalProperties"] = False
+    if defs:
+        flat["$defs"] = defs
+    return FlatInput(schema=hoist_repeats(flat), arguments=ArgumentMap(targets))

@@ -1,0 +1,97 @@
+"""Operation tools: one typed MCP tool per catalog operation, built once per process."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+
+from mcp.types import Tool, ToolAnnotations
+
+from polytomic_mcp.catalog import Operation, load_catalog
+from polytomic_mcp.tools.descriptions import describe, title_for
+from polytomic_mcp.tools.input_schema import ArgumentMap, build_flat_input
+from polytomic_mcp.tools.naming import tool_name
+from polytomic_mcp.tools.schema_shaping import JsonSchema
+from polytomic_mcp.tools.toolsets import toolset_of
+
+
+@dataclass(frozen=True, slots=True)
+class OperationTool:
+    """A catalog operation as an MCP tool, with what it takes to call it."""
+
+    name: str
+    operation: Operation
+    toolset: str
+    title: str
+    description: str
+    input_schema: JsonSchema
+    arguments: ArgumentMap
+
+    @property
+    def read_only(self) -> bool:
+        return self.operation.read_only
+
+    def annotations(self) -> ToolAnnotations:
+        op = self.operation
+        return ToolAnnotations(
+            title=self.title,
+            read_only_hint=op.read_only,
+            # The hints below only mean something for tools that write.
+            destructive_hint=None if op.read_only else op.destructive,
+            idempotent_hint=None if op.read_only else op.idempotent,
+            open_world_hint=True,
+        )
+
+    def to_mcp(self, input_schema: JsonSchema | None = None) -> Tool:
+        return Tool(
+            name=self.name,
+            description=self.description,
+            input_schema=input_schema if input_schema is not None else self.input_schema,
+            annotations=self.annotations(),
+        )
+
+
+class OperationToolIndex:
+    """All operation tools, by tool name and by catalog name, in catalog order."""
+
+    def __init__(self, tools: list[OperationTool]) -> None:
+        self._tools = tools
+        self._by_name = {t.name: t for t in tools}
+        self._by_operation = {t.operation.name: t for t in tools}
+        if len(self._by_name) != len(tools):
+            raise ValueError("operation tool names are not unique")
+
+    def __iter__(self) -> Iterator[OperationTool]:
+        return iter(self._tools)
+
+    def __len__(self) -> int:
+        return len(self._tools)
+
+    def get(self, name: str) -> OperationTool | None:
+        """By tool name, or by catalog operation name (both are accepted everywhere)."""
+        return self._by_name.get(name) or self._by_operation.get(name)
+
+    def names(self) -> list[str]:
+        return [t.name for t in self._tools]
+
+
+def build_operation_tool(operation: Operation) -> OperationTool:
+    flat = build_flat_input(operation)
+    poll = operation.async_info.poll if operation.async_info else None
+    poll_name = tool_name(load_catalog().get(poll)) if poll else None
+    return OperationTool(
+        name=tool_name(operation),
+        operation=operation,
+        toolset=toolset_of(operation),
+        title=title_for(operation),
+        description=describe(operation, poll_name),
+        input_schema=flat.schema,
+        arguments=flat.arguments,
+    )
+
+
+@cache
+def operation_tools() -> OperationToolIndex:
+    """Every catalog operation as a tool; built once per process."""
+    return OperationToolIndex([build_operation_tool(op) for op in load_catalog().operations])

@@ -1,0 +1,94 @@
+"""Argument validation against a tool's input schema, with errors a model can act on.
+
+Every message names the argument (a dotted path for nested members) and says what was
+expected. Validation happens before anything is sent to Polytomic.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from polytomic_mcp.tools.schema_shaping import JsonSchema
+
+MAX_REPORTED = 5
+
+
+@dataclass(frozen=True, slots=True)
+class ArgumentProblem:
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}" if self.field else self.message
+
+
+@lru_cache(maxsize=512)
+def _validator(schema_text: str) -> Draft202012Validator:
+    return Draft202012Validator(json.loads(schema_text))
+
+
+def _path(error: ValidationError) -> str:
+    parts: list[str] = []
+    for part in error.absolute_path:
+        if isinstance(part, int):
+            parts.append(f"[{part}]")
+        else:
+            parts.append(("." if parts else "") + str(part))
+    return "".join(parts)
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _expected_type(schema: Any) -> str:
+    if isinstance(schema, dict):
+        kind = schema.get("type")
+        if isinstance(kind, list):
+            return " or ".join(kind)
+        if isinstance(kind, str):
+            return {"object": "an object", "array": "a list", "integer": "an integer"}.get(kind, f"a {kind}")
+    return "another type"
+
+
+def _describe(error: ValidationError) -> ArgumentProblem:
+    field = _path(error)
+    validator = error.validator
+    if validator == "required":
+        missing = str(error.message).split("'")[1] if "'" in error.message else "?"
+        return ArgumentProblem(f"{field}.{missing}" if field else missing, "is required but missing")
+    if validator == "additionalProperties":
+        allowed = sorted((error.schema or {}).get("properties", {}))
+        extras = sorted(set(error.instance) - set(allowed)) if isinstance(error.instance, dict) else []
+        names = ", ".join(repr(e) for e in extras)
+        hint = f"; allowed: {', '.join(allowed)}" if allowed else ""
+        return ArgumentProblem(field, f"unexpected argument(s) {names}{hint}")
+    if validator == "enum":
+        options = ", ".join(str(v) for v in error.validator_value)
+        return ArgumentProblem(field, f"{_short(error.instance)} is not allowed; expected one of: {options}")
+    if validator == "type":
+        return ArgumentProblem(field, f"expected {_expected_type(error.schema)}, got {_short(error.instance)}")
+    if validator in ("anyOf", "oneOf"):
+        return ArgumentProblem(field, f"{_short(error.instance)} does not match any allowed shape")
+    return ArgumentProblem(field, error.message)
+
+
+def validate_arguments(schema: JsonSchema, arguments: dict[str, Any]) -> list[ArgumentProblem]:
+    """All problems with these arguments (at most a few), most specific first."""
+    validator = _validator(json.dumps(schema, sort_keys=True))
+    errors = sorted(validator.iter_errors(arguments), key=lambda e: (-len(e.absolute_path), _path(e)))
+    return [_describe(e) for e in errors[:MAX_REPORTED]]
+
+
+def format_problems(tool: str, problems: list[ArgumentProblem]) -> str:
+    lines = [f"Invalid arguments for {tool} (nothing was sent to Polytomic):"]
+    lines += [f"- {p}" for p in problems]
+    lines.append("Fix these arguments and call the tool again.")
+    return "\n".join(lines)

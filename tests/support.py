@@ -1,0 +1,58 @@
+"""Helpers shared by several test modules (not fixtures: plain functions)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from mcp.types import Tool
+
+TESTS = Path(__file__).parent
+SNAPSHOTS = TESTS / "snapshots"
+VENDOR = TESTS / "vendor"
+
+
+def tool_wire(tool: Tool) -> dict[str, Any]:
+    return tool.model_dump(by_alias=True, exclude_none=True, mode="json")
+
+
+def check_snapshot(name: str, value: Any) -> None:
+    """Compare with tests/snapshots/<name>; UPDATE_SNAPSHOTS=1 rewrites it (then review the diff)."""
+    path = SNAPSHOTS / name
+    text = json.dumps(value, indent=1, ensure_ascii=False, sort_keys=False) + "\n"
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
+        path.write_text(text, encoding="utf-8")
+        return
+    assert path.exists(), f"missing snapshot {path.name}; run with UPDATE_SNAPSHOTS=1 and review it"
+    expected = path.read_text(encoding="utf-8")
+    assert text == expected, (
+        f"{path.name} changed: what the model sees is different. If intended, run with "
+        "UPDATE_SNAPSHOTS=1 and commit the reviewed diff."
+    )
+
+
+def run_check_tools_list(payload: dict[str, Any], tmp_path: Path, *extra: str) -> tuple[int, str]:
+    """Run the vendored check_tools_list.py on a ListToolsResult; (exit code, report text)."""
+    source = tmp_path / "tools_list.json"
+    source.write_text(json.dumps(payload), encoding="utf-8")
+    completed = subprocess.run(
+        [
+            sys.executable,
+            str(VENDOR / "check_tools_list.py"),
+            str(source),
+            "--schema-dir",
+            str(VENDOR / "mcp-spec"),
+            "--server-name",
+            "polytomic",
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    return completed.returncode, completed.stdout + completed.stderr
