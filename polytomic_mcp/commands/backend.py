@@ -30,8 +30,12 @@ class Backend:
 
 
 @contextmanager
-def open_backend(settings: Settings) -> Iterator[Backend]:
-    """The API to talk to; with --sandbox, a sandbox on a loopback port for the duration."""
+def open_backend(settings: Settings, default_tenant: bool = True) -> Iterator[Backend]:
+    """The API to talk to; with --sandbox, a sandbox on a loopback port for the duration.
+
+    `default_tenant` gives stdio a sandbox key when none is set. Over HTTP every request
+    brings its own key instead (no key and no server key → 401).
+    """
     if not settings.sandbox:
         yield Backend(settings, settings.base_url, settings.backend_label())
         return
@@ -39,7 +43,7 @@ def open_backend(settings: Settings) -> Iterator[Backend]:
 
     config = SandboxConfig(db_path=settings.sandbox_db, seed=settings.sandbox_seed, clock=settings.sandbox_clock)
     with start_sandbox(config) as sandbox:
-        if settings.api_key is None:
+        if settings.api_key is None and default_tenant:
             # Any key is a sandbox tenant; stdio needs one to call with.
             settings = settings.model_copy(update={"api_key": SecretStr(SANDBOX_TENANT_KEY)})
         yield Backend(settings, sandbox.base_url, f"sandbox at {sandbox.base_url} (clock={settings.sandbox_clock})")

@@ -18,7 +18,7 @@ def run_serve(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     from polytomic_mcp.server import build_server
 
-    with open_backend(settings) as backend:
+    with open_backend(settings, default_tenant=not http) as backend:
         server = build_server(backend.settings, backend.base_url)
         if not http:
             announce(backend, "stdio")

@@ -13,6 +13,8 @@ import json
 from collections import Counter
 from typing import Any
 
+from mcp.types import Tool
+
 JsonSchema = dict[str, Any]
 
 _VENDOR_KEYS = ("x-open-enum",)
@@ -165,3 +167,27 @@ def inline_refs(schema: JsonSchema) -> JsonSchema:
 
     result: JsonSchema = resolve(schema, ())
     return result
+
+
+def _drop_titles(schema: Any) -> Any:
+    if isinstance(schema, list):
+        return [_drop_titles(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out: JsonSchema = {}
+    for key, value in schema.items():
+        if key == "title" and isinstance(value, str):
+            continue  # pydantic's generated titles repeat the member name
+        if key in ("properties", "$defs") and isinstance(value, dict):
+            out[key] = {name: _drop_titles(sub) for name, sub in value.items()}
+        else:
+            out[key] = _drop_titles(value)
+    return out
+
+
+def without_titles(tool: Tool) -> Tool:
+    """A hand-written tool with pydantic's schema titles removed (they only cost tokens)."""
+    update: dict[str, Any] = {"input_schema": _drop_titles(tool.input_schema)}
+    if tool.output_schema is not None:
+        update["output_schema"] = _drop_titles(tool.output_schema)
+    return tool.model_copy(update=update)

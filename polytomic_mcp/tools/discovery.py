@@ -1,0 +1,177 @@
+"""Discovery tools: search, describe and call any API operation by name.
+
+With these three tools every operation is reachable, whatever toolsets are listed.
+`call_operation` goes through the same validation, access policy and result shaping as
+the typed tool it stands in for.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from mcp.server import MCPServer
+from mcp.types import CallToolResult, ToolAnnotations
+from pydantic import Field
+
+from polytomic_mcp.app_state import ToolContext, app_state, operation_call, scope_of
+from polytomic_mcp.tools.operation_search import operation_search
+from polytomic_mcp.tools.operation_tools import OperationTool
+from polytomic_mcp.tools.results import error_result, json_text, text_result
+from polytomic_mcp.tools.toolsets import ALL_TOOLSETS
+from polytomic_mcp.tools.workflow_names import CALL_OPERATION, DESCRIBE_OPERATION, SEARCH_OPERATIONS
+
+MAX_RESPONSE_FIELDS = 30
+
+
+def _lookup(context: ToolContext, name: str) -> OperationTool | CallToolResult:
+    tool = app_state(context).tools.get(name.strip())
+    if tool is not None:
+        return tool
+    suggestions = [hit.tool.name for hit in operation_search().search(name, limit=3)]
+    hint = f" Closest: {', '.join(suggestions)}." if suggestions else ""
+    return error_result(f"No operation named {name!r}.{hint} Use {SEARCH_OPERATIONS} to find one.")
+
+
+def _example_value(schema: Any) -> Any:
+    if not isinstance(schema, dict):
+        return "..."
+    if "enum" in schema:
+        return schema["enum"][0]
+    kind = schema.get("type")
+    if kind == "object" or "$ref" in schema:
+        return {}
+    return {"integer": 0, "number": 0, "boolean": True, "array": []}.get(str(kind), "...")
+
+
+def example_arguments(tool: OperationTool) -> dict[str, Any]:
+    properties = tool.input_schema.get("properties", {})
+    return {name: _example_value(properties[name]) for name in tool.input_schema.get("required", [])}
+
+
+def _fields_of(schema: Any, defs: dict[str, Any], depth: int = 0) -> Any:
+    """A compact picture of a response schema: member names, lists as [ ... ]."""
+    if not isinstance(schema, dict) or depth > 2:
+        return "…"
+    ref = schema.get("$ref")
+    if isinstance(ref, str):
+        return _fields_of(defs.get(ref.rsplit("/", 1)[-1], {}), defs, depth)
+    for branch in schema.get("anyOf", []):
+        if branch.get("type") != "null":
+            return _fields_of(branch, defs, depth)
+    if "properties" in schema:
+        names = list(schema["properties"])[:MAX_RESPONSE_FIELDS]
+        if depth >= 1:
+            return names
+        return {name: _fields_of(schema["properties"][name], defs, depth + 1) for name in names}
+    if "items" in schema:
+        return [_fields_of(schema["items"], defs, depth)]
+    kind = schema.get("type")
+    return kind[0] if isinstance(kind, list) else (kind or "any")
+
+
+def response_summary(tool: OperationTool) -> Any:
+    body = tool.operation.response_body
+    if not body:
+        return "no JSON body"
+    return _fields_of(body, body.get("$defs", {}))
+
+
+def describe(tool: OperationTool, context: ToolContext) -> dict[str, Any]:
+    op = tool.operation
+    state = app_state(context)
+    allowed = scope_of(context).access_mode.allows(tool.read_only)
+    described: dict[str, Any] = {
+        "tool": tool.name,
+        "method": op.method,
+        "path": op.path,
+        "purpose": tool.description,
+        "toolset": tool.toolset,
+        "listed": state.selection.selects(op),
+        "safety": {"read_only": op.read_only, "destructive": op.destructive, "idempotent": op.idempotent},
+        "allowed_now": allowed,
+        "input_schema": tool.input_schema,
+        "response": response_summary(tool),
+        "example": {
+            "tool": CALL_OPERATION,
+            "arguments": {"operation": tool.name, "arguments": example_arguments(tool)},
+        },
+    }
+    if op.pagination:
+        described["pagination"] = "pass next_page_token back as the paging argument"
+    if op.async_info:
+        described["background_work"] = {"poll": op.async_info.poll, "done_when": op.async_info.done_when}
+    if op.notes:
+        described["notes"] = list(op.notes)
+    return described
+
+
+def register_discovery_tools(server: MCPServer[Any]) -> None:
+    @server.tool(
+        name=SEARCH_OPERATIONS,
+        annotations=ToolAnnotations(title="Search API operations", read_only_hint=True, open_world_hint=False),
+    )
+    async def search_operations(
+        query: Annotated[str, Field(description="Words: what you want to do, a resource, a field name.")],
+        ctx: ToolContext,
+        toolset: Annotated[str | None, Field(description=f"Only this toolset: {', '.join(ALL_TOOLSETS)}.")] = None,
+        limit: Annotated[int, Field(ge=1, le=25)] = 8,
+    ) -> CallToolResult:
+        """Find Polytomic API operations (all 198, listed or not) by words; ranked, compact."""
+        if toolset is not None and toolset not in ALL_TOOLSETS:
+            return error_result(f"toolset: unknown {toolset!r}; expected one of: {', '.join(ALL_TOOLSETS)}")
+        state = app_state(ctx)
+        mode = scope_of(ctx).access_mode
+        hits = operation_search().search(query, limit=limit, toolset=toolset)
+        rows = [
+            {
+                "tool": hit.tool.name,
+                "does": hit.tool.operation.purpose,
+                "call": f"{hit.tool.operation.method} {hit.tool.operation.path}",
+                **({} if state.selection.selects(hit.tool.operation) else {"listed": False}),
+                **({} if mode.allows(hit.tool.read_only) else {"allowed_now": False}),
+            }
+            for hit in hits
+        ]
+        if not rows:
+            return text_result(f"No operation matches {query!r}; try other words.", {"results": []})
+        note = f"Inputs: {DESCRIBE_OPERATION}. Unlisted ones run through {CALL_OPERATION}."
+        payload = {"results": rows, "next": note}
+        return text_result(json_text(payload), payload)
+
+    @server.tool(
+        name=DESCRIBE_OPERATION,
+        annotations=ToolAnnotations(title="Describe an API operation", read_only_hint=True, open_world_hint=False),
+    )
+    async def describe_operation(
+        operation: Annotated[str, Field(description="Tool name from search_operations.")],
+        ctx: ToolContext,
+    ) -> CallToolResult:
+        """One operation in full: input schema, response fields, paging, safety, an example call."""
+        found = _lookup(ctx, operation)
+        if isinstance(found, CallToolResult):
+            return found
+        payload = describe(found, ctx)
+        return text_result(json_text(payload), payload)
+
+    @server.tool(
+        name=CALL_OPERATION,
+        annotations=ToolAnnotations(
+            title="Call any API operation",
+            read_only_hint=False,
+            destructive_hint=True,
+            idempotent_hint=False,
+            open_world_hint=True,
+        ),
+    )
+    async def call_operation(
+        operation: Annotated[str, Field(description="Tool name from search_operations.")],
+        ctx: ToolContext,
+        arguments: Annotated[
+            dict[str, Any] | None, Field(description="Its arguments, as describe_operation shows.")
+        ] = None,
+    ) -> CallToolResult:
+        """Run any operation by name, with its own validation and the server's access mode."""
+        found = _lookup(ctx, operation)
+        if isinstance(found, CallToolResult):
+            return found
+        return await operation_call(ctx).run(found, arguments or {})
