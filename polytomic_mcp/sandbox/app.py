@@ -1,0 +1,223 @@
+"""The Starlette application: the ``/api`` surface built from the catalog, plus ``/sandbox`` admin."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from polytomic_mcp.catalog import load_catalog
+from polytomic_mcp.sandbox import admin, faults, idempotency
+from polytomic_mcp.sandbox.clock import Clock
+from polytomic_mcp.sandbox.config import DEFAULT_CONFIG, SandboxConfig
+from polytomic_mcp.sandbox.context import HANDLERS, Call, Handler, Reply, Runtime, Tenant
+from polytomic_mcp.sandbox.errors import ApiError
+from polytomic_mcp.sandbox.generic import generic_handler
+from polytomic_mcp.sandbox.handlers import register_all
+from polytomic_mcp.sandbox.routing import MethodNotAllowed, Router
+from polytomic_mcp.sandbox.store import Store
+from polytomic_mcp.sandbox.tenancy import authenticate
+from polytomic_mcp.sandbox.validation import parse_body, parse_query
+
+log = logging.getLogger("polytomic_mcp.sandbox")
+
+VERSION_HEADER = "X-Polytomic-Version"
+
+
+def encode(body: Any) -> bytes:
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def to_response(reply: Reply, version: str) -> Response:
+    headers = {**reply.headers, VERSION_HEADER: version}
+    if reply.content is not None:
+        return Response(reply.content, status_code=reply.status, headers=headers, media_type=reply.media_type)
+    if reply.body is None:
+        return Response(status_code=reply.status, headers=headers)
+    return Response(encode(reply.body), status_code=reply.status, headers=headers, media_type=reply.media_type)
+
+
+def error_reply(error: ApiError, headers: dict[str, str] | None = None) -> Reply:
+    return Reply(status=error.status, body=error.body(), headers=headers or {})
+
+
+class ConnectionDropped(Exception):
+    """Raised when a fault asks to drop the connection and the server gives no way to do it."""
+
+
+@dataclass
+class Prepared:
+    """Outcome of the cheap first phase: either a ready answer or a call to run."""
+
+    reply: Reply | None = None
+    call: Call | None = None
+    decision: faults.Decision | None = None
+
+
+class SandboxApp:
+    """Holds the runtime and turns HTTP requests into handler calls."""
+
+    def __init__(self, config: SandboxConfig) -> None:
+        catalog = load_catalog()
+        self.runtime = Runtime(config=config, catalog=catalog, store=Store(config.db_path), clock=Clock(config.clock))
+        self.router = Router(catalog)
+        self.default_version = catalog.default_api_version
+        self._handlers: dict[str, Handler] = {}
+        for op in catalog.operations:
+            self._handlers[op.name] = HANDLERS.get(op.name) or generic_handler(op, catalog)
+
+    # -- phase 1: authenticate, route, validate (no handler work yet) ---------------------
+    def prepare(
+        self, method: str, path: str, query: list[tuple[str, str]], headers: dict[str, str], raw: bytes, base_url: str
+    ) -> Prepared:
+        runtime = self.runtime
+        try:
+            tenant = authenticate(runtime.store, headers.get("authorization"))
+            decision = faults.decide(runtime.store, tenant.org_id)
+            if decision.outcome == "rate_limited":
+                retry = str(decision.config.retry_after_seconds)
+                error = ApiError(429, "rate limit exceeded; retry after the Retry-After delay", "rate_limited")
+                return Prepared(reply=error_reply(error, {"Retry-After": retry}))
+            if decision.outcome == "error":
+                status = decision.config.error_status
+                error = ApiError(status, "the sandbox injected a server error", "injected_fault")
+                return Prepared(reply=error_reply(error))
+            if decision.outcome == "drop":
+                return Prepared(decision=decision)
+            if runtime.config.clock == "step":
+                runtime.clock.advance(runtime.config.step_seconds)
+            match = self.router.resolve(method, path)
+            if match is None:
+                raise ApiError(404, f"no route for {method} {path}", "route_not_found")
+            op = match.operation
+            call = Call(
+                runtime=runtime,
+                op=op,
+                tenant=tenant,
+                path=match.path_params,
+                query=parse_query(op, query),
+                body=parse_body(op, raw),
+                headers=headers,
+                base_url=base_url,
+            )
+            return Prepared(call=call, decision=decision)
+        except MethodNotAllowed as exc:
+            error = ApiError(
+                405, f"{method} is not allowed here; allowed: {', '.join(exc.allowed)}", "method_not_allowed"
+            )
+            return Prepared(reply=error_reply(error, {"Allow": ", ".join(exc.allowed)}))
+        except ApiError as error:
+            return Prepared(reply=error_reply(error))
+
+    # -- phase 2: idempotency, then the handler -------------------------------------------
+    def execute(self, call: Call, latency_ms: int) -> Reply:
+        store = call.store
+        key = call.headers.get("idempotency-key") if call.op.method != "GET" else None
+        if key is not None:
+            try:
+                stored = idempotency.begin(store, call.tenant.org_id, key, call.now())
+            except ApiError as error:
+                return error_reply(error)
+            if stored is not None:
+                return stored
+        if latency_ms:
+            time.sleep(latency_ms / 1000)
+        reply = self.run_handler(call)
+        if key is not None:
+            content = (
+                reply.content if reply.content is not None else (b"" if reply.body is None else encode(reply.body))
+            )
+            idempotency.finish(store, call.tenant.org_id, key, reply.status, reply.headers, content)
+        return reply
+
+    def run_handler(self, call: Call) -> Reply:
+        try:
+            return self._handlers[call.op.name](call)
+        except ApiError as error:
+            return error_reply(error)
+        except Exception:
+            log.exception("sandbox handler %s failed", call.op.name)
+            return error_reply(ApiError(500, "internal sandbox error", "internal_error"))
+
+    def tenant_for(self, headers: dict[str, str]) -> Tenant:
+        return authenticate(self.runtime.store, headers.get("authorization"))
+
+
+def _base_url(request: Request, config: SandboxConfig) -> str:
+    if config.public_base_url:
+        return config.public_base_url.rstrip("/")
+    return f"{request.url.scheme}://{request.url.netloc}"
+
+
+def _headers(request: Request) -> dict[str, str]:
+    return {k.lower(): v for k, v in request.headers.items()}
+
+
+async def _drop_connection(send: Send) -> None:
+    """Close the socket without answering (uvicorn); elsewhere fail the request outright."""
+    cycle = getattr(send, "__self__", None)
+    transport = getattr(cycle, "transport", None)
+    if transport is None:
+        raise ConnectionDropped("the sandbox dropped this connection (fault injection)")
+    transport.close()
+
+
+def create_api_endpoint(sandbox: SandboxApp) -> Any:
+    async def endpoint(scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        headers = _headers(request)
+        version = headers.get("x-polytomic-version") or sandbox.default_version
+        raw = await request.body()
+        prepared = await anyio.to_thread.run_sync(
+            sandbox.prepare,
+            request.method,
+            request.url.path,
+            list(request.query_params.multi_items()),
+            headers,
+            raw,
+            _base_url(request, sandbox.runtime.config),
+        )
+        if prepared.reply is not None:
+            await to_response(prepared.reply, version)(scope, receive, send)
+            return
+        if prepared.call is None:  # a drop fault
+            await _drop_connection(send)
+            return
+        latency = prepared.decision.config.latency_ms if prepared.decision else 0
+        reply = await anyio.to_thread.run_sync(sandbox.execute, prepared.call, latency)
+        await to_response(reply, version)(scope, receive, send)
+
+    return endpoint
+
+
+class _RawEndpoint:
+    """Lets Starlette route to a plain ASGI callable."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
+
+
+def create_app(config: SandboxConfig = DEFAULT_CONFIG) -> Starlette:
+    """A fresh sandbox: its own database, clock and world."""
+    register_all()
+    sandbox = SandboxApp(config)
+    api = _RawEndpoint(create_api_endpoint(sandbox))
+    routes = [
+        Route("/api/{rest:path}", api, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+        *admin.routes(sandbox),
+    ]
+    app = Starlette(routes=routes)
+    app.state.sandbox = sandbox
+    return app

@@ -1,0 +1,116 @@
+"""What a handler works with: the running sandbox, the caller's tenant and the parsed request."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from polytomic_mcp.catalog import Catalog, Operation
+from polytomic_mcp.sandbox.clock import Clock, iso
+from polytomic_mcp.sandbox.config import SandboxConfig
+from polytomic_mcp.sandbox.shaping import MISSING, conform, data_schema
+from polytomic_mcp.sandbox.store import Store
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """One organization as seen by the sandbox; every credential maps to exactly one."""
+
+    org_id: str
+    credential: str  # "bearer" or "basic"
+    key_fingerprint: str  # a hash, never the key itself
+
+
+@dataclass
+class Runtime:
+    """Process-wide pieces shared by all requests."""
+
+    config: SandboxConfig
+    catalog: Catalog
+    store: Store
+    clock: Clock
+
+    def now(self) -> float:
+        return self.clock.now()
+
+
+@dataclass
+class Call:
+    """One API request after routing, authentication and validation."""
+
+    runtime: Runtime
+    op: Operation
+    tenant: Tenant
+    path: dict[str, str]
+    query: dict[str, Any]
+    body: Any
+    headers: Mapping[str, str]
+    base_url: str
+
+    @property
+    def store(self) -> Store:
+        return self.runtime.store
+
+    @property
+    def org(self) -> str:
+        return self.tenant.org_id
+
+    def now(self) -> float:
+        return self.runtime.now()
+
+    def now_iso(self) -> str:
+        stamp = iso(self.now())
+        assert stamp is not None
+        return stamp
+
+    def body_dict(self) -> dict[str, Any]:
+        return dict(self.body) if isinstance(self.body, dict) else {}
+
+
+@dataclass
+class Reply:
+    """What a handler answers; ``body`` None means no JSON body."""
+
+    status: int = 200
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    content: bytes | None = None
+    media_type: str = "application/json"
+
+
+Handler = Callable[[Call], Reply]
+HANDLERS: dict[str, Handler] = {}
+
+
+def handles(*names: str) -> Callable[[Handler], Handler]:
+    """Register a handler for catalog operations by name."""
+
+    def register(fn: Handler) -> Handler:
+        for name in names:
+            if name in HANDLERS:
+                raise RuntimeError(f"two handlers for {name}")
+            HANDLERS[name] = fn
+        return fn
+
+    return register
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def envelope(call: Call, data: Any, status: int = 200, **siblings: Any) -> Reply:
+    """``{"data": data, ...}`` with data fitted to the operation's response schema."""
+    schema = call.op.response_body or {}
+    fitted = conform(data, data_schema(schema), schema)
+    body: dict[str, Any] = {"data": None if fitted is MISSING else fitted}
+    for name, value in siblings.items():
+        member = schema.get("properties", {}).get(name)
+        if member is None:
+            continue
+        sibling = conform(value, member, schema)
+        if sibling is not MISSING:
+            body[name] = sibling
+    return Reply(status=status, body=body)

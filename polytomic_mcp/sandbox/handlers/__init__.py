@@ -1,0 +1,13 @@
+"""Hand-written behaviour per resource; each module registers its operations with ``@handles``."""
+
+from __future__ import annotations
+
+import importlib
+
+MODULES = ("identity", "harbors")
+
+
+def register_all() -> None:
+    """Import every handler module once (registration happens at import)."""
+    for name in MODULES:
+        importlib.import_module(f"polytomic_mcp.sandbox.handlers.{name}")

@@ -1,0 +1,57 @@
+"""Harbors: create answers with the harbor and its first API key; drafts promote to versions."""
+
+from __future__ import annotations
+
+import secrets
+
+from polytomic_mcp.sandbox.context import Call, Reply, envelope, handles, new_id
+from polytomic_mcp.sandbox.errors import not_found
+
+HARBORS = "/api/harbors"
+CONTEXTS = "/api/harbors/{}/contexts"
+VERSIONS = "/api/harbors/{}/contexts/{}/versions"
+KEYS = "/api/harbors/{}/keys"
+
+
+@handles("harbors_create")
+def create_harbor(call: Call) -> Reply:
+    now = call.now_iso()
+    harbor = {
+        **call.body_dict(),
+        "id": new_id(),
+        "organization_id": call.org,
+        "status": "ready",
+        "mcp_server_url": f"{call.base_url}/harbor/mcp",
+        "created_at": now,
+        "updated_at": now,
+    }
+    call.store.put(call.org, HARBORS, harbor["id"], harbor)
+    key = {"id": new_id(), "mode": "read-write", "created_at": now, "key_hint": "sbx_…"}
+    call.store.put(call.org, KEYS, key["id"], key, harbor["id"])
+    value = "sbx_harbor_" + secrets.token_urlsafe(18)
+    return envelope(call, {"harbor": harbor, "api_key": {**key, "value": value}})
+
+
+@handles("harbors_promote_context_draft")
+def promote_draft(call: Call) -> Reply:
+    harbor_id, context_id = call.path["harbor_id"], call.path["context_id"]
+    if call.store.get(call.org, HARBORS, harbor_id) is None:
+        raise not_found("harbor", harbor_id)
+    context = call.store.get(call.org, CONTEXTS, context_id)
+    if context is None:
+        raise not_found("context", context_id)
+    draft = call.store.get(call.org, "settings:/api/harbors/{}/contexts/{}/draft", f"{harbor_id}/{context_id}") or {}
+    scope = f"{harbor_id}/{context_id}"
+    number = len(call.store.list(call.org, VERSIONS, scope)) + 1
+    version: dict[str, object] = {
+        "id": new_id(),
+        "version": number,
+        "title": draft.get("title", context.get("title")),
+        "content": draft.get("content", context.get("content")),
+        "published_at": call.now_iso(),
+        "published_by_type": "api_key",
+    }
+    call.store.put(call.org, VERSIONS, str(version["id"]), version, scope)
+    context.update(title=version["title"], content=version["content"], updated_at=call.now_iso())
+    call.store.put(call.org, CONTEXTS, context_id, context, harbor_id)
+    return envelope(call, version)
