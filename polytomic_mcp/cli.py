@@ -41,6 +41,7 @@ def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
     flag("max-retries", "retries of a failed request (default 3)", type=int)
     flag("retry-budget", "seconds one API call may take including retries (default 45)", type=float)
     flag("max-wait", "upper bound in seconds for any waiting tool (default 55)", type=float)
+    flag("poll-interval", "seconds between the first polls of a waiting tool (default 1; backs off)", type=float)
     flag(
         "max-tools",
         "most tools to list; whole toolsets are left out past it (default 128; 0 = no cap)",

@@ -18,11 +18,13 @@ from polytomic_mcp import __version__
 from polytomic_mcp.app_state import AppState, operation_call
 from polytomic_mcp.client import PolytomicClient
 from polytomic_mcp.prompts import register_prompts
+from polytomic_mcp.resources import register_resources
+from polytomic_mcp.tools.workflow import register_workflow_tools
 from polytomic_mcp.settings import AccessMode, RequestScope, Settings, SettingsError, request_scope
 from polytomic_mcp.tools.discovery import register_discovery_tools
 from polytomic_mcp.tools.operation_tools import OperationTool, operation_tools
 from polytomic_mcp.tools.results import error_result
-from polytomic_mcp.tools.schema_shaping import without_titles
+from polytomic_mcp.tools.schema_shaping import tidy_hand_written
 from polytomic_mcp.tools.toolsets import ToolsetSelection, fit_toolsets
 from polytomic_mcp.tools.workflow_names import DISCOVERY_TOOLS
 
@@ -118,7 +120,7 @@ class PolytomicServer(MCPServer[AppState]):
 
     async def tools_listing(self, scope: RequestScope, profile: str | None = None) -> list[Tool]:
         """Workflow and discovery tools first, then the selected operation tools."""
-        own = [without_titles(tool) for tool in await self.list_tools() if self.workflow_tool_listed(tool, scope)]
+        own = [tidy_hand_written(tool) for tool in await self.list_tools() if self.workflow_tool_listed(tool, scope)]
         cap = self.polytomic_settings.max_tools
         room = max(cap - len(own), 0) if cap else None
         return [*own, *(tool.to_mcp() for tool in self.listed_operation_tools(scope, room))]
@@ -158,6 +160,8 @@ def build_server(
     transport; the client code is the same either way.
     """
     server = PolytomicServer(settings, base_url, transport)
+    register_workflow_tools(server)
     register_discovery_tools(server)
+    register_resources(server)
     register_prompts(server)
     return server

@@ -104,6 +104,7 @@ class Settings(BaseSettings):
         ge=0,
         description="Most tools to list (clients built on the OpenAI API reject more than 128); 0 = no cap.",
     )
+    poll_interval: float = Field(default=1.0, gt=0, description="Seconds between the first polls of a waiting tool.")
     result_tokens: int = Field(default=6000, ge=500, description="Size budget of one tool result, in tokens.")
     client_profile: str = Field(default="auto", description="Schema profile: auto, or a profile name.")
     allowed_hosts: str = Field(default="", description="HTTP mode: extra allowed Host values (comma list).")

@@ -69,7 +69,9 @@ class OperationCall:
             return error_result(NO_CREDENTIALS)
         return coerced
 
-    async def raw(self, tool: OperationTool, arguments: dict[str, Any]) -> tuple[int, Any, str | None]:
+    async def raw(
+        self, tool: OperationTool, arguments: dict[str, Any], idempotency_key: str | None = None
+    ) -> tuple[int, Any, str | None]:
         """Send a call that passed `check`; (status, body, Location). Raises PolytomicError."""
         assert self.scope.credentials is not None, "check() refuses calls without credentials"
         parts = tool.arguments.split(arguments)
@@ -81,6 +83,7 @@ class OperationCall:
             query=parts["query"] or None,
             json=parts["body"] if op.request_body is not None else None,
             headers={k: str(v) for k, v in parts["header"].items()} or None,
+            idempotency_key=idempotency_key,
         )
         return response.status, response.data, response.headers.get("location")
 

@@ -169,9 +169,10 @@ def inline_refs(schema: JsonSchema) -> JsonSchema:
     return result
 
 
-def _drop_titles(schema: Any) -> Any:
+def _tidy_generated(schema: Any) -> Any:
+    """Drop pydantic's titles, and spell `anyOf [X, null]` with a null default as plain X."""
     if isinstance(schema, list):
-        return [_drop_titles(item) for item in schema]
+        return [_tidy_generated(item) for item in schema]
     if not isinstance(schema, dict):
         return schema
     out: JsonSchema = {}
@@ -179,15 +180,21 @@ def _drop_titles(schema: Any) -> Any:
         if key == "title" and isinstance(value, str):
             continue  # pydantic's generated titles repeat the member name
         if key in ("properties", "$defs") and isinstance(value, dict):
-            out[key] = {name: _drop_titles(sub) for name, sub in value.items()}
+            out[key] = {name: _tidy_generated(sub) for name, sub in value.items()}
         else:
-            out[key] = _drop_titles(value)
+            out[key] = _tidy_generated(value)
+    branches = out.get("anyOf")
+    if isinstance(branches, list) and len(branches) == 2 and {"type": "null"} in branches:
+        # Optional members may simply be left out; null adds nothing for the model.
+        (kept,) = [b for b in branches if b != {"type": "null"}]
+        rest = {k: v for k, v in out.items() if k != "anyOf" and not (k == "default" and v is None)}
+        out = {**kept, **rest}
     return out
 
 
-def without_titles(tool: Tool) -> Tool:
-    """A hand-written tool with pydantic's schema titles removed (they only cost tokens)."""
-    update: dict[str, Any] = {"input_schema": _drop_titles(tool.input_schema)}
+def tidy_hand_written(tool: Tool) -> Tool:
+    """A decorated tool's generated schemas, without titles and null unions (they only cost tokens)."""
+    update: dict[str, Any] = {"input_schema": _tidy_generated(tool.input_schema)}
     if tool.output_schema is not None:
-        update["output_schema"] = _drop_titles(tool.output_schema)
+        update["output_schema"] = _tidy_generated(tool.output_schema)
     return tool.model_copy(update=update)

@@ -1,0 +1,409 @@
+"""sync_gcs_csv_to_salesforce: the seed workflow in one resumable, idempotent call.
+
+Steps: GCS connection → Salesforce connection (OAuth) → both schema caches → check the
+plan (CSV columns, target object, mode, identity, mapping) → model → sync → run and wait.
+
+Every object it creates gets a name derived from the inputs, and a second call with the
+same inputs finds them by that name and carries on where the first stopped. Creates also
+carry an idempotency key derived from the inputs, so a create that was cut off and
+retried never makes a second object.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from mcp.types import CallToolResult, InputRequiredResult
+
+from polytomic_mcp.app_state import ToolContext
+from polytomic_mcp.tools.results import json_text, text_result
+from polytomic_mcp.tools.workflow.api import Api, StepError
+from polytomic_mcp.tools.workflow.executions import SUCCESS, execution_summary, is_terminal, wait_for
+from polytomic_mcp.tools.workflow.oauth import OAuthOutcome, authorize
+from polytomic_mcp.tools.workflow.schema_cache import HEALTHY
+from polytomic_mcp.tools.workflow.sync_inputs import SyncRequest
+from polytomic_mcp.tools.workflow.sync_plan import SyncPlan, choices, plan_sync
+from polytomic_mcp.tools.workflow.waiting import Deadline
+from polytomic_mcp.tools.workflow.waiting_tools import start_or_join, wait_schemas
+from polytomic_mcp.tools.workflow_names import DIAGNOSE_SYNC, SYNC_GCS_CSV_TO_SALESFORCE
+
+StepStatus = Literal["reused", "created", "checked", "would_create", "pending", "failed", "started", "skipped"]
+
+
+@dataclass
+class Report:
+    """What the call did, step by step, and what to do next."""
+
+    status: str = "in_progress"
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    plan: dict[str, Any] | None = None
+    execution: dict[str, Any] | None = None
+    next: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def step(self, name: str, status: StepStatus, ident: str | None = None, detail: str | None = None) -> None:
+        row: dict[str, Any] = {"step": name, "status": status}
+        if ident:
+            row["id"] = ident
+        if detail:
+            row["detail"] = detail
+        self.steps.append(row)
+
+    def finish(self, status: str, advice: str) -> dict[str, Any]:
+        self.status, self.next = status, advice
+        out: dict[str, Any] = {"status": self.status, "steps": self.steps}
+        if self.plan is not None:
+            out["plan"] = self.plan
+        if self.execution is not None:
+            out["execution"] = self.execution
+        out.update(self.extra)
+        out["next"] = self.next
+        return out
+
+
+class Stop(Exception):
+    """Ends the workflow early with a finished report (not an error of the server)."""
+
+    def __init__(self, payload: dict[str, Any], is_error: bool = False) -> None:
+        super().__init__(payload.get("status"))
+        self.payload = payload
+        self.is_error = is_error
+
+
+def idempotency_key(*parts: object) -> str:
+    """A key derived from the inputs: the same step with the same inputs reuses it."""
+    digest = hashlib.sha256(json.dumps([str(p) for p in parts]).encode()).hexdigest()[:40]
+    return f"pmcp-{digest}"
+
+
+def _type_id(connection: dict[str, Any]) -> str:
+    kind = connection.get("type")
+    return str(kind.get("id") if isinstance(kind, dict) else kind or "")
+
+
+class SeedWorkflow:
+    def __init__(self, api: Api, context: ToolContext, request: SyncRequest, deadline: Deadline) -> None:
+        self.api = api
+        self.context = context
+        self.request = request
+        self.deadline = deadline
+        self.report = Report()
+        self._connections: list[dict[str, Any]] | None = None
+
+    # -- connections ----------------------------------------------------------------------
+
+    async def connections(self) -> list[dict[str, Any]]:
+        if self._connections is None:
+            self._connections = list(await self.api.data("connections_list") or [])
+        return self._connections
+
+    async def find_connection(self, name: str, type_id: str) -> dict[str, Any] | None:
+        for connection in await self.connections():
+            if connection.get("name") == name and _type_id(connection) == type_id:
+                return connection
+        return None
+
+    async def existing(self, connection_id: str, type_id: str, step: str) -> dict[str, Any]:
+        connection = await self.api.data("connections_get", id=connection_id)
+        if _type_id(connection) != type_id:
+            self.report.step(step, "failed", connection_id, f"is a {_type_id(connection)} connection, not {type_id}")
+            raise Stop(self.report.finish("invalid_input", f"Pass the id of a {type_id} connection."), True)
+        self.report.step(step, "reused", connection_id)
+        return dict(connection)
+
+    async def gcs_connection(self) -> dict[str, Any] | None:
+        """The GCS connection to read from; None in a dry run that would create it."""
+        req = self.request
+        if req.gcs_connection_id:
+            return await self.existing(req.gcs_connection_id, "gcs", "gcs_connection")
+        name = req.gcs_connection_name()
+        found = await self.find_connection(name, "gcs")
+        if found is not None:
+            self.report.step("gcs_connection", "reused", found.get("id"), f"found by name {name!r}")
+            return found
+        configuration = {"service_account": req.service_account_json, "bucket": req.bucket}
+        if req.dry_run:
+            await self.api.envelope("connections_test_connection", type="gcs", configuration=configuration)
+            self.report.step("gcs_connection", "would_create", detail=f"{name!r}; credentials and bucket checked")
+            return None
+        created = await self.api.data(
+            "connections_create",
+            idempotency_key(SYNC_GCS_CSV_TO_SALESFORCE, "gcs", req.bucket, req.service_account_fingerprint()),
+            name=name,
+            type="gcs",
+            configuration=configuration,
+        )
+        self.report.step("gcs_connection", "created", created.get("id"), f"named {name!r}")
+        return dict(created)
+
+    async def salesforce_connection(self) -> tuple[dict[str, Any] | None, str | None]:
+        """The Salesforce connection and, when it still needs OAuth, its auth_url."""
+        req = self.request
+        if req.salesforce_connection_id:
+            connection = await self.existing(req.salesforce_connection_id, "salesforce", "salesforce_connection")
+            return connection, None
+        name = req.salesforce_connection_name()
+        found = await self.find_connection(name, "salesforce")
+        if found is not None:
+            self.report.step("salesforce_connection", "reused", found.get("id"), f"found by name {name!r}")
+            return found, None
+        if req.dry_run:
+            self.report.step("salesforce_connection", "would_create", detail=f"{name!r}; then the user authorizes it")
+            return None, None
+        created = await self.api.data(
+            "connections_create",
+            idempotency_key(SYNC_GCS_CSV_TO_SALESFORCE, "salesforce", req.salesforce_domain, req.redirect_url),
+            name=name,
+            type="salesforce",
+            configuration={"domain": req.salesforce_domain},
+            redirect_url=req.redirect_url,
+        )
+        self.report.step("salesforce_connection", "created", created.get("id"), f"named {name!r}")
+        return dict(created), created.get("auth_url")
+
+    async def fresh_auth_url(self, connection: dict[str, Any]) -> str | None:
+        """An existing connection still waiting for OAuth: ask for a new authorization URL."""
+        configuration = {k: v for k, v in (connection.get("configuration") or {}).items() if v not in (None, "")}
+        configuration.setdefault("domain", self.request.salesforce_domain)
+        updated = await self.api.data(
+            "connections_update",
+            id=connection["id"],
+            name=connection.get("name") or self.request.salesforce_connection_name(),
+            configuration=configuration,
+            reconnect=True,
+        )
+        url = updated.get("auth_url") if isinstance(updated, dict) else None
+        return str(url) if url else None
+
+    async def ensure_authorized(self, connection: dict[str, Any], auth_url: str | None) -> InputRequiredResult | None:
+        current = await self.api.data("connections_get", id=connection["id"])
+        if current.get("status") == HEALTHY:
+            return None
+        url = auth_url or await self.fresh_auth_url(current)
+        if not url:
+            raise Stop(
+                self.report.finish(
+                    "connection_unhealthy",
+                    f"Salesforce connection {connection['id']} is {current.get('status')!r} "
+                    f"({current.get('status_error') or 'no detail'}); fix it in Polytomic, then call again.",
+                ),
+                True,
+            )
+        outcome = await authorize(self.context, self.api, connection["id"], url, self.deadline)
+        if isinstance(outcome, InputRequiredResult):
+            return outcome
+        if outcome is OAuthOutcome.AUTHORIZED:
+            self.report.step("salesforce_authorization", "checked", connection["id"], "authorized by the user")
+            return None
+        self.report.step("salesforce_authorization", "pending", connection["id"])
+        self.report.extra["auth_url"] = url
+        raise Stop(
+            self.report.finish(
+                "needs_authorization",
+                "Ask the user to open auth_url and sign in to Salesforce, then call "
+                f"{SYNC_GCS_CSV_TO_SALESFORCE} again with the same inputs: it continues from here.",
+            )
+        )
+
+    # -- checks ---------------------------------------------------------------------------
+
+    async def wait_for_schemas(self, ids: list[str]) -> None:
+        states = await wait_schemas(self.api, self.context, ids, self.deadline)
+        blocked = [s for s in states if s.problem]
+        if blocked:
+            self.report.step("schema_cache", "failed", detail="; ".join(str(s.problem) for s in blocked))
+            raise Stop(self.report.finish("connection_unhealthy", "Fix the connection named above, then call again."))
+        if not all(s.ready for s in states):
+            self.report.step("schema_cache", "pending", detail=", ".join(f"{s.id}: {s.cache_status}" for s in states))
+            raise Stop(
+                self.report.finish(
+                    "waiting_for_schemas",
+                    f"Schemas are still being cached; call {SYNC_GCS_CSV_TO_SALESFORCE} again with the same inputs.",
+                )
+            )
+        self.report.step("schema_cache", "checked", detail="ready")
+
+    async def csv_columns(self, gcs_id: str) -> list[str]:
+        key = self.request.csv_key
+        try:
+            schema = await self.api.data("schemas_get", id=gcs_id, schema_id=key)
+        except StepError as failure:
+            if failure.status != 404:
+                raise
+            source = await self.api.data("bulk_sync_get_source", id=gcs_id)
+            files = [str(s.get("id")) for s in (source or {}).get("schemas") or []]
+            self.report.step("csv_file", "failed", detail=f"{key!r} not found in the bucket")
+            raise Stop(
+                self.report.finish("invalid_plan", f"Use one of the bucket's files as csv_key: {choices(files)}"), True
+            ) from None
+        columns = [str(f.get("name") or f.get("id")) for f in schema.get("fields") or []]
+        self.report.step("csv_file", "checked", key, f"{len(columns)} columns")
+        return columns
+
+    async def check_plan(self, sf_id: str, columns: list[str]) -> SyncPlan:
+        req = self.request
+        objects = await self.api.data("model_sync_targets_list", id=sf_id) or []
+        target = next((o for o in objects if o.get("id") == req.target_object), None)
+        if target is None:
+            names = [str(o.get("id")) for o in objects]
+            self.report.step("target_object", "failed", detail=f"{req.target_object!r} not offered")
+            raise Stop(self.report.finish("invalid_plan", f"Choose target_object from: {choices(names)}"), True)
+        described = await self.api.data("model_sync_targets_get_fields", id=sf_id, target=req.target_object)
+        plan = plan_sync(
+            columns=columns,
+            target_fields=list(described.get("fields") or []),
+            target_object=req.target_object,
+            modes=list(target.get("modes") or described.get("modes") or []),
+            mode=req.mode,
+            identity_source=req.identity_source_field,
+            identity_target=req.identity_target_field,
+            identity_function=req.identity_function,
+            explicit=req.field_mappings,
+        )
+        self.report.plan = plan.summary()
+        if not plan.ok:
+            self.report.step("plan", "failed", detail=f"{len(plan.problems)} problem(s); nothing was created")
+            raise Stop(
+                self.report.finish("invalid_plan", "Fix the problems listed in plan.problems and call again."), True
+            )
+        self.report.step("plan", "checked", detail=f"{len(plan.mappings)} fields mapped")
+        return plan
+
+    # -- model, sync, run -----------------------------------------------------------------
+
+    async def model(self, gcs_id: str) -> dict[str, Any]:
+        req = self.request
+        name = req.model_name()
+        for model in await self.api.data("models_list") or []:
+            if model.get("name") == name and model.get("connection_id") == gcs_id:
+                self.report.step("model", "reused", model.get("id"), f"found by name {name!r}")
+                return dict(model)
+        created = await self.api.data(
+            "models_create",
+            idempotency_key(SYNC_GCS_CSV_TO_SALESFORCE, "model", gcs_id, req.csv_key),
+            name=name,
+            connection_id=gcs_id,
+            configuration={"model_from": "single_file", "key": req.csv_key, "file_format": "csv"},
+        )
+        self.report.step("model", "created", created.get("id"), f"named {name!r}")
+        return dict(created)
+
+    def sync_body(self, model_id: str, sf_id: str, plan: SyncPlan) -> dict[str, Any]:
+        req = self.request
+        source = {"model_id": model_id, "field": plan.identity_source}
+        return {
+            "name": req.sync_name(),
+            "mode": req.mode,
+            "target": {"connection_id": sf_id, "object": req.target_object},
+            "identity": {"source": source, "target": plan.identity_target, "function": plan.identity_function},
+            "fields": [
+                {"source": {"model_id": model_id, "field": m.source}, "target": m.target} for m in plan.mappings
+            ],
+            "schedule": req.schedule.as_api(),
+            "active": True,
+        }
+
+    async def sync(self, model_id: str, sf_id: str, plan: SyncPlan) -> dict[str, Any]:
+        name = self.request.sync_name()
+        for sync in await self.api.all_pages("model_sync_list", target_connection_id=sf_id):
+            if sync.get("name") == name:
+                self.report.step("sync", "reused", sync.get("id"), f"found by name {name!r}; settings not changed")
+                return dict(sync)
+        body = self.sync_body(model_id, sf_id, plan)
+        created = await self.api.data(
+            "model_sync_create", idempotency_key(SYNC_GCS_CSV_TO_SALESFORCE, "sync", json.dumps(body)), **body
+        )
+        self.report.step("sync", "created", created.get("id"), f"named {name!r}")
+        return dict(created)
+
+    async def needs_run(self, sync_id: str) -> bool:
+        if self.request.run == "always":
+            return True
+        status = await self.api.data("model_sync_get_status", id=sync_id) or {}
+        current, last = status.get("current_execution"), status.get("last_execution")
+        if current and current.get("id") and not is_terminal(current.get("status")):
+            return True  # join it
+        return not (last and last.get("status") == SUCCESS)
+
+    async def run_sync(self, sync_id: str) -> None:
+        if self.request.run == "never":
+            self.report.step("run", "skipped", detail="run=never")
+            return
+        if not await self.needs_run(sync_id):
+            self.report.step("run", "skipped", detail="already ran successfully; pass run='always' to run again")
+            return
+        execution_id, joined = await start_or_join(self.api, sync_id, resync=False)
+        self.report.step("run", "started", execution_id, "joined the running execution" if joined else None)
+        execution = await wait_for(self.api, self.context, sync_id, execution_id, self.deadline)
+        self.report.execution = execution_summary(execution)
+
+    # -- the whole thing ------------------------------------------------------------------
+
+    async def run(self) -> dict[str, Any] | InputRequiredResult:
+        gcs = await self.gcs_connection()
+        salesforce, auth_url = await self.salesforce_connection()
+        if salesforce is not None and not self.request.dry_run:
+            pending = await self.ensure_authorized(salesforce, auth_url)
+            if pending is not None:
+                return pending
+        if gcs is None or salesforce is None:
+            self.report.plan = {"checks": "pending: schemas can only be checked once the connections exist"}
+            return self.report.finish("planned", "Call again without dry_run to create the connections.")
+        if salesforce.get("status") != HEALTHY and self.request.dry_run:
+            current = await self.api.data("connections_get", id=salesforce["id"])
+            if current.get("status") != HEALTHY:
+                self.report.step("salesforce_authorization", "pending", salesforce["id"])
+                return self.report.finish(
+                    "planned", "The Salesforce connection still needs OAuth; run without dry_run."
+                )
+        await self.wait_for_schemas([str(gcs["id"]), str(salesforce["id"])])
+        columns = await self.csv_columns(str(gcs["id"]))
+        plan = await self.check_plan(str(salesforce["id"]), columns)
+        if self.request.dry_run:
+            self.report.step("model", "would_create", detail=self.request.model_name())
+            self.report.step("sync", "would_create", detail=self.request.sync_name())
+            return self.report.finish(
+                "planned", "The plan checks out. Call again without dry_run to create and run it."
+            )
+        model = await self.model(str(gcs["id"]))
+        sync = await self.sync(str(model["id"]), str(salesforce["id"]), plan)
+        self.report.extra["sync_id"] = sync.get("id")
+        await self.run_sync(str(sync["id"]))
+        return self.finish_after_run()
+
+    def finish_after_run(self) -> dict[str, Any]:
+        execution = self.report.execution
+        if execution is None:
+            return self.report.finish("ready", "The sync exists; run it with run_sync_and_wait when wanted.")
+        if not is_terminal(execution.get("status")):
+            return self.report.finish(
+                "running",
+                "Still running; call wait_for_execution with sync_id and the run step's id to keep waiting.",
+            )
+        errors = (execution.get("counts") or {}).get("error", 0)
+        if execution.get("status") == SUCCESS and not errors:
+            return self.report.finish("completed", "Done.")
+        return self.report.finish(
+            "completed_with_errors" if execution.get("status") == SUCCESS else str(execution.get("status")),
+            f"Call {DIAGNOSE_SYNC} with sync_id to see which records failed and why.",
+        )
+
+
+async def run_seed_workflow(
+    context: ToolContext, request: SyncRequest, deadline: Deadline
+) -> CallToolResult | InputRequiredResult:
+    workflow = SeedWorkflow(Api.for_context(context), context, request, deadline)
+    try:
+        outcome = await workflow.run()
+    except Stop as stop:
+        return text_result(json_text(stop.payload), stop.payload, is_error=stop.is_error)
+    except StepError as failure:
+        workflow.report.step("api", "failed", detail=failure.text.splitlines()[0])
+        payload = workflow.report.finish("failed", failure.text)
+        return text_result(json_text(payload), payload, is_error=True)
+    if isinstance(outcome, InputRequiredResult):
+        return outcome
+    return text_result(json_text(outcome), outcome)

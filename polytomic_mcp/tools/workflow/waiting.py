@@ -1,0 +1,80 @@
+"""Bounded polling: a deadline, backoff between polls, progress to the client.
+
+Every waiting tool returns before its deadline with whatever state it has, so a client's
+request timeout (usually 60 s) is never hit. Polls start at the configured interval and
+back off by half each time up to four times it, which keeps the average near one request
+a second or less.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import anyio
+
+from polytomic_mcp.app_state import ToolContext, app_state
+
+
+@dataclass
+class Deadline:
+    """Seconds left until a tool must answer."""
+
+    seconds: float
+    started: float = field(default_factory=time.monotonic)
+
+    def left(self) -> float:
+        return max(0.0, self.seconds - (time.monotonic() - self.started))
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def expired(self) -> bool:
+        return self.left() <= 0
+
+
+def bounded_timeout(context: ToolContext, requested: float) -> float:
+    """The caller's timeout, capped by the server's max_wait setting."""
+    return max(0.0, min(requested, app_state(context).settings.max_wait))
+
+
+class Poller:
+    """Sleeps between polls with backoff, never past the deadline."""
+
+    def __init__(self, context: ToolContext, deadline: Deadline) -> None:
+        settings = app_state(context).settings
+        self.interval = settings.poll_interval
+        self.cap = settings.poll_interval * 4
+        self.deadline = deadline
+        self.context = context
+
+    async def pause(self) -> bool:
+        """Wait before the next poll; False when there is no time left for one."""
+        if self.deadline.left() <= 0:
+            return False
+        await anyio.sleep(min(self.interval, self.deadline.left()))
+        self.interval = min(self.interval * 1.5, self.cap)
+        return not self.deadline.expired()
+
+    async def progress(self, done: float, total: float | None, message: str) -> None:
+        await self.context.report_progress(done, total, message=message)
+
+
+async def poll_until(
+    context: ToolContext,
+    deadline: Deadline,
+    check: Callable[[], Awaitable[tuple[bool, float, float | None, str]]],
+) -> bool:
+    """Call `check` until it says done or time runs out; report its progress each time.
+
+    `check` returns (done, progress, total, message). The result says whether it finished.
+    """
+    poller = Poller(context, deadline)
+    while True:
+        done, progress, total, message = await check()
+        await poller.progress(progress, total, message)
+        if done:
+            return True
+        if not await poller.pause():
+            return False
