@@ -1,19 +1,27 @@
-"""The ``/sandbox`` admin surface: reset, faults, clock (more in later modules)."""
+"""The ``/sandbox`` admin surface for tests, demos and evaluations.
+
+Tenant-scoped routes take the same ``Authorization`` header as the API and act on that
+tenant. The OAuth consent page and record-log files are reached by browser-style links that
+carry an unguessable token instead.
+"""
 
 from __future__ import annotations
 
+import html
 import json
+import secrets
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import anyio
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from polytomic_mcp.sandbox import faults
+from polytomic_mcp.sandbox import faults, schema_cache
 from polytomic_mcp.sandbox.clock import iso
 from polytomic_mcp.sandbox.errors import ApiError, bad_request
+from polytomic_mcp.sandbox.world import files, salesforce, seed
 
 if TYPE_CHECKING:
     from polytomic_mcp.sandbox.app import SandboxApp
@@ -53,8 +61,87 @@ def _tenant_route(sandbox: SandboxApp, action: AdminAction) -> Callable[[Request
 
 
 def reset_tenant(sandbox: SandboxApp, request: Request, org: str, raw: bytes) -> Any:
+    """Forget the tenant's objects and world; its next request starts again from the seed."""
     sandbox.runtime.store.drop_tenant(org)
     return {"organization_id": org, "reset": True}
+
+
+def load_seed(sandbox: SandboxApp, request: Request, org: str, raw: bytes) -> Any:
+    """Add a JSON or YAML seed to the tenant's world (``?replace=true`` resets the tenant first)."""
+    document = seed.parse_text(raw.decode("utf-8"))
+    store = sandbox.runtime.store
+    if request.query_params.get("replace") == "true":
+        store.drop_tenant(org)
+        store.set_meta(f"tenant:{org}:ready", "1")
+        sandbox.observe(org)
+    else:
+        sandbox.observe(org)
+    return seed.apply(store, org, document, None)
+
+
+def add_file(sandbox: SandboxApp, request: Request, org: str, raw: bytes) -> Any:
+    """Put a file in a bucket: the raw body is its content, or JSON ``{"path": ...}`` names a local file."""
+    sandbox.observe(org)
+    bucket = request.path_params["bucket"]
+    key = request.query_params.get("key") or ""
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("application/json"):
+        body = _json_body(raw)
+        key = key or str(body.get("key") or "")
+        if "path" in body:
+            info = files.put_file(sandbox.runtime.store, org, bucket, key, local_path=str(body["path"]))
+        else:
+            info = files.put_file(
+                sandbox.runtime.store, org, bucket, key, content=str(body.get("content", "")).encode()
+            )
+    else:
+        info = files.put_file(sandbox.runtime.store, org, bucket, key, content=raw)
+    return {"bucket": info.bucket, "key": info.key, "size": info.size}
+
+
+def list_bucket(sandbox: SandboxApp, request: Request, org: str, raw: bytes) -> Any:
+    sandbox.observe(org)
+    bucket = request.path_params["bucket"]
+    if not files.bucket_exists(sandbox.runtime.store, org, bucket):
+        raise ApiError(404, f"bucket {bucket} not found", "not_found")
+    return [{"key": f.key, "size": f.size} for f in files.list_files(sandbox.runtime.store, org, bucket)]
+
+
+def _org_domain(sandbox: SandboxApp, request: Request, org: str) -> str:
+    """The Salesforce org a request names, by ``domain`` or by a ``connection_id`` pointing at it."""
+    domain = request.query_params.get("domain")
+    connection_id = request.query_params.get("connection_id")
+    if connection_id:
+        connection = sandbox.runtime.store.get(org, "connection", connection_id)
+        if connection is None or connection["type"] != "salesforce":
+            raise ApiError(404, f"no Salesforce connection {connection_id}", "not_found")
+        domain = connection["configuration"]["domain"]
+    if not domain:
+        raise bad_request("pass domain=<org domain> or connection_id=<salesforce connection>", "domain")
+    if not salesforce.org_exists(sandbox.runtime.store, org, domain):
+        raise ApiError(404, f"no Salesforce org {domain}", "not_found")
+    return domain
+
+
+def inspect_records(sandbox: SandboxApp, request: Request, org: str, raw: bytes) -> Any:
+    """Records of one object of a simulated Salesforce org (``?where.Email=...`` filters)."""
+    sandbox.observe(org)
+    domain = _org_domain(sandbox, request, org)
+    name = request.path_params["object"]
+    obj = salesforce.get_object(sandbox.runtime.store, org, domain, name)
+    if obj is None:
+        raise ApiError(404, f"no object {name} in {domain}", "not_found")
+    params = request.query_params
+    where = {k[len("where.") :]: v for k, v in params.items() if k.startswith("where.")}
+    limit = int(params.get("limit") or 1000)
+    offset = int(params.get("offset") or 0)
+    records = salesforce.list_records(sandbox.runtime.store, obj, limit=limit, offset=offset, where=where)
+    return {
+        "domain": domain,
+        "object": name,
+        "total": salesforce.count_records(sandbox.runtime.store, obj),
+        "records": records,
+    }
 
 
 def get_faults(sandbox: SandboxApp, request: Request, org: str, raw: bytes) -> Any:
@@ -83,14 +170,95 @@ def advance_clock(sandbox: SandboxApp, request: Request, org: str, raw: bytes) -
     return {"mode": "step", "now": iso(runtime.now())}
 
 
+async def oauth_authorize(sandbox: SandboxApp, request: Request) -> Response:
+    """The consent page an ``auth_url`` opens: a plain GET authorizes the connection."""
+    state = request.query_params.get("state", "")
+
+    def work() -> tuple[str | None, str]:
+        store = sandbox.runtime.store
+        raw = store.get_meta(f"oauth:{state}") if state else None
+        if raw is None:
+            return None, "This authorization link is unknown or was already used."
+        claim = json.loads(raw)
+        with store.lock:
+            store.conn.execute("DELETE FROM meta WHERE key = ?", (f"oauth:{state}",))
+        org, connection_id = claim["org"], claim["connection_id"]
+        sandbox.observe(org)
+        doc = store.get(org, "connection", connection_id)
+        if doc is None:
+            return None, "The connection this link was made for no longer exists."
+        domain = str(doc["configuration"].get("domain", ""))
+        doc["configuration"].update(
+            oauth_refresh_token=secrets.token_urlsafe(32),
+            username=store.get_meta(f"tenant:{org}:sfuser:{domain.lower()}") or f"integration@{domain}",
+            instance_url_override=f"https://{domain}" if domain else None,
+        )
+        doc.update(status="healthy", status_error=None, updated_at=iso(sandbox.runtime.now()))
+        store.put(org, "connection", connection_id, doc)
+        schema_cache.begin(sandbox.runtime, org, connection_id)
+        return doc.get("redirect_url"), str(doc["name"])
+
+    redirect, message = await anyio.to_thread.run_sync(work)
+    if redirect:
+        return RedirectResponse(redirect, status_code=302)
+    if message.startswith("This authorization") or message.startswith("The connection"):
+        return HTMLResponse(_page("Authorization failed", message), status_code=400)
+    return HTMLResponse(_page("Connected", f"{html.escape(message)} is connected. You can close this window."))
+
+
+def _page(title: str, text: str) -> str:
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title></head>"
+        f"<body><h1>{html.escape(title)}</h1><p>{text}</p></body></html>"
+    )
+
+
+async def log_file(sandbox: SandboxApp, request: Request) -> Response:
+    """A record-log file behind a signed-style URL: JSON lines (only the errors log has entries)."""
+    token = request.path_params["token"]
+
+    def work() -> str | None:
+        store = sandbox.runtime.store
+        raw = store.get_meta(f"logfile:{token}")
+        if raw is None:
+            return None
+        org, execution_id, log_type = raw.split("|")
+        execution = store.get(org, "execution", execution_id) or {}
+        lines = execution.get("record_errors", []) if log_type == "errors" else []
+        return "".join(json.dumps({"error": line}) + "\n" for line in lines)
+
+    text = await anyio.to_thread.run_sync(work)
+    if text is None:
+        return JSONResponse(
+            {"status": 404, "message": "log file not found or expired", "key": "not_found", "metadata": {}},
+            status_code=404,
+        )
+    return Response(text, media_type="application/x-ndjson")
+
+
+def _bound(
+    sandbox: SandboxApp, page: Callable[[SandboxApp, Request], Awaitable[Response]]
+) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        return await page(sandbox, request)
+
+    return endpoint
+
+
 def routes(sandbox: SandboxApp) -> list[Route]:
     def route(path: str, action: AdminAction, method: str) -> Route:
         return Route(path, _tenant_route(sandbox, action), methods=[method])
 
     return [
         route("/sandbox/reset", reset_tenant, "POST"),
+        route("/sandbox/seed", load_seed, "POST"),
+        route("/sandbox/buckets/{bucket}", list_bucket, "GET"),
+        route("/sandbox/buckets/{bucket}/files", add_file, "POST"),
+        route("/sandbox/salesforce/objects/{object}/records", inspect_records, "GET"),
         route("/sandbox/faults", get_faults, "GET"),
         route("/sandbox/faults", put_faults, "PUT"),
         route("/sandbox/clock", clock_state, "GET"),
         route("/sandbox/clock/advance", advance_clock, "POST"),
+        Route("/sandbox/oauth/authorize", _bound(sandbox, oauth_authorize), methods=["GET"]),
+        Route("/sandbox/logfiles/{token}/{filename}", _bound(sandbox, log_file), methods=["GET"]),
     ]

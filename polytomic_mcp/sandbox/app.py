@@ -16,7 +16,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from polytomic_mcp.catalog import load_catalog
-from polytomic_mcp.sandbox import admin, faults, idempotency
+from polytomic_mcp.sandbox import admin, engine, faults, idempotency
 from polytomic_mcp.sandbox.clock import Clock
 from polytomic_mcp.sandbox.config import DEFAULT_CONFIG, SandboxConfig
 from polytomic_mcp.sandbox.context import HANDLERS, Call, Handler, Reply, Runtime, Tenant
@@ -26,6 +26,7 @@ from polytomic_mcp.sandbox.handlers import register_all
 from polytomic_mcp.sandbox.routing import MethodNotAllowed, Router
 from polytomic_mcp.sandbox.store import Store
 from polytomic_mcp.sandbox.tenancy import authenticate
+from polytomic_mcp.sandbox.tenant_setup import ensure_tenant
 from polytomic_mcp.sandbox.validation import parse_body, parse_query
 
 log = logging.getLogger("polytomic_mcp.sandbox")
@@ -141,12 +142,18 @@ class SandboxApp:
 
     def run_handler(self, call: Call) -> Reply:
         try:
+            self.observe(call.tenant.org_id)
             return self._handlers[call.op.name](call)
         except ApiError as error:
             return error_reply(error)
         except Exception:
             log.exception("sandbox handler %s failed", call.op.name)
             return error_reply(ApiError(500, "internal sandbox error", "internal_error"))
+
+    def observe(self, org: str) -> None:
+        """Seed a new tenant, then let its time-driven state catch up with the clock."""
+        ensure_tenant(self.runtime, org)
+        engine.advance(self.runtime, org)
 
     def tenant_for(self, headers: dict[str, str]) -> Tenant:
         return authenticate(self.runtime.store, headers.get("authorization"))

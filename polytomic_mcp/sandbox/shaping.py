@@ -53,11 +53,17 @@ def conform(value: Any, schema: JsonSchema, root: JsonSchema) -> Any:
     schema = resolve(schema, root)
     if "anyOf" in schema or "oneOf" in schema:
         alternatives: list[JsonSchema] = list(schema.get("anyOf") or schema.get("oneOf") or [])
+        # Objects fit any object alternative after trimming; keep the one that keeps most members.
+        best: Any = MISSING
         for alternative in alternatives:
             fitted = conform(value, alternative, root)
-            if fitted is not MISSING:
+            if fitted is MISSING:
+                continue
+            if not isinstance(fitted, dict):
                 return fitted
-        return MISSING
+            if best is MISSING or len(fitted) > len(best):
+                best = fitted
+        return best
     kinds = _types(schema)
     if value is None:
         return None if kinds is None or "null" in kinds else MISSING
@@ -93,6 +99,10 @@ def _conform_object(value: dict[str, Any], schema: JsonSchema, kinds: list[str] 
             conformed = conform(member, props[key], root)
             if conformed is not MISSING:
                 fitted[key] = conformed
+    # Every stored object keeps its id, even where the SDK's model forgot to declare it.
+    if "id" in value and "id" not in props and schema.get("additionalProperties", True) is not False:
+        if isinstance(value["id"], str):
+            fitted["id"] = value["id"]
     for key in schema.get("required", []):
         if key not in fitted:
             made = synthesize(props.get(key, {}), root, {})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-MODULES = ("identity", "harbors")
+MODULES = ("identity", "harbors", "connections", "schemas", "models", "syncs", "events", "bulk")
 
 
 def register_all() -> None:

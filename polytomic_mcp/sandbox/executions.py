@@ -1,0 +1,213 @@
+"""Model-sync executions over (simulated) time: created → queued → running → completed | failed,
+or canceling → canceled. State advances when the tenant is observed; the data work runs once,
+when the execution's run time is up, inside the request that observes it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from polytomic_mcp.sandbox import console_log, events, sync_runner
+from polytomic_mcp.sandbox.clock import iso
+from polytomic_mcp.sandbox.context import Call, Runtime, new_id
+from polytomic_mcp.sandbox.errors import ApiError
+
+KIND = "execution"
+TERMINAL = frozenset({"completed", "failed", "canceled", "interrupted"})
+CANCEL_SECONDS = 1.0
+SHOWN_ERRORS = 20
+
+
+def start(call: Call, sync: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
+    running = [e for e in call.store.list(call.org, KIND, sync["id"]) if e["status"] not in TERMINAL]
+    if running:
+        raise ApiError(
+            409,
+            f"sync {sync['id']} already has an execution in progress ({running[0]['id']})",
+            "execution_in_progress",
+            {"execution_id": running[0]["id"]},
+        )
+    config = call.runtime.config
+    now = call.now()
+    execution: dict[str, Any] = {
+        "id": new_id(),
+        "sync_id": sync["id"],
+        "status": "created",
+        "type": "test" if options.get("test") else ("resync" if options.get("resync") else "manual"),
+        "created": now,
+        "queued_at": now + config.execution_queue_seconds / 2,
+        "running_at": now + config.execution_queue_seconds,
+        "done_at": now + config.execution_queue_seconds + config.execution_run_seconds,
+        "counts": None,
+        "errors": [],
+        "record_errors": [],
+        "work": None,
+    }
+    console_log.append(execution, now, "info", "Execution created", trigger="api")
+    call.store.put(call.org, KIND, execution["id"], execution, sync["id"])
+    call.store.mark_pending(call.org, KIND, execution["id"])
+    return execution
+
+
+def view(execution: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": execution["id"],
+        "status": execution["status"],
+        "type": execution["type"],
+        "created_at": iso(execution["created"]),
+        "started_at": iso(execution.get("started")),
+        "completed_at": iso(execution.get("completed")),
+        "counts": execution.get("counts"),
+        "errors": execution.get("errors", []),
+        "version": "2025-09-18",
+    }
+
+
+def request_cancel(runtime: Runtime, org: str, execution: dict[str, Any]) -> bool:
+    """Ask a running execution to stop; False when it has already finished."""
+    if execution["status"] in TERMINAL:
+        return False
+    if execution["status"] != "canceling":
+        now = runtime.now()
+        execution["status"] = "canceling"
+        execution["cancel_at"] = now + CANCEL_SECONDS
+        console_log.append(execution, now, "warning", "Cancellation requested")
+        runtime.store.put(org, KIND, execution["id"], execution, execution["sync_id"])
+    return True
+
+
+def _event_payload(sync: dict[str, Any], execution: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "sync_id": sync["id"],
+        "sync_name": sync["name"],
+        "execution_id": execution["id"],
+        "target_connection_id": sync["target"]["connection_id"],
+    }
+
+
+def advance(runtime: Runtime, org: str, execution_id: str) -> None:
+    store = runtime.store
+    with store.transaction():
+        execution = store.get(org, KIND, execution_id)
+        if execution is None or execution["status"] in TERMINAL:
+            store.clear_pending(org, KIND, execution_id)
+            return
+        sync = store.get(org, "sync", execution["sync_id"])
+        now = runtime.now()
+        if sync is None:
+            _finish(runtime, org, execution, "failed", now, error="the sync was deleted")
+            return
+        if execution["status"] == "canceling":
+            if now >= execution["cancel_at"] and execution.get("work") != "running":
+                _finish(runtime, org, execution, "canceled", execution["cancel_at"], sync=sync)
+            return
+        if execution["status"] == "created" and now >= execution["queued_at"]:
+            execution["status"] = "queued"
+            console_log.append(execution, execution["queued_at"], "info", "Queued")
+        if execution["status"] == "queued" and now >= execution["running_at"]:
+            execution["status"] = "running"
+            execution["started"] = execution["running_at"]
+            console_log.append(execution, execution["running_at"], "info", "Running")
+            events.emit(runtime, org, "sync.running", execution["running_at"], _event_payload(sync, execution))
+        claimed = execution["status"] == "running" and now >= execution["done_at"] and execution["work"] is None
+        if claimed:
+            execution["work"] = "running"
+        store.put(org, KIND, execution_id, execution, execution["sync_id"])
+    if claimed:
+        _do_work(runtime, org, sync, execution_id)
+
+
+def _do_work(runtime: Runtime, org: str, sync: dict[str, Any], execution_id: str) -> None:
+    store = runtime.store
+
+    def should_stop() -> bool:
+        current = store.get(org, KIND, execution_id)
+        return current is None or current["status"] == "canceling"
+
+    failure: str | None = None
+    result = sync_runner.RunResult()
+    try:
+        result = sync_runner.run(runtime, org, sync, should_stop)
+    except sync_runner.RunFailed as exc:
+        failure = str(exc)
+    with store.transaction():
+        execution = store.get(org, KIND, execution_id)
+        if execution is None:
+            return
+        execution["work"] = "done"
+        execution["counts"] = result.counts()
+        execution["record_errors"] = result.record_errors
+        execution["errors"] = result.record_errors[:SHOWN_ERRORS]
+        finished_at = (
+            max(runtime.now(), execution["done_at"]) if runtime.config.clock == "real" else execution["done_at"]
+        )
+        if failure is not None:
+            _finish(runtime, org, execution, "failed", finished_at, sync=sync, error=failure)
+        elif result.canceled or execution["status"] == "canceling":
+            _finish(runtime, org, execution, "canceled", finished_at, sync=sync)
+        else:
+            summary = (
+                f"Processed {result.total} records: {result.insert} inserted, {result.update} updated, "
+                f"{result.delete} deleted, {result.error} errors"
+            )
+            console_log.append(execution, finished_at, "error" if result.error else "info", summary, **result.counts())
+            _finish(runtime, org, execution, "completed", finished_at, sync=sync)
+
+
+def _finish(
+    runtime: Runtime,
+    org: str,
+    execution: dict[str, Any],
+    status: str,
+    at: float,
+    sync: dict[str, Any] | None = None,
+    error: str | None = None,
+) -> None:
+    execution["status"] = status
+    execution["completed"] = at
+    if error:
+        execution["errors"] = [error, *execution.get("errors", [])][:SHOWN_ERRORS]
+        console_log.append(execution, at, "error", f"Execution failed: {error}")
+    elif status == "canceled":
+        console_log.append(execution, at, "warning", "Execution canceled")
+    runtime.store.put(org, KIND, execution["id"], execution, execution["sync_id"])
+    runtime.store.clear_pending(org, KIND, execution["id"])
+    if sync is None:
+        return
+    payload = _event_payload(sync, execution)
+    counts = execution.get("counts") or {}
+    if status == "failed":
+        events.emit(runtime, org, "sync.failed", at, {**payload, "error": error})
+    elif status == "canceled":
+        events.emit(runtime, org, "sync.canceled", at, {**payload, "status": "canceled"})
+    elif counts.get("error"):
+        events.emit(
+            runtime,
+            org,
+            "sync.completed_with_errors",
+            at,
+            {
+                **payload,
+                "number_of_errors": counts["error"],
+                "number_of_warnings": 0,
+                "error": f"{counts['error']} records failed",
+            },
+        )
+    else:
+        events.emit(
+            runtime,
+            org,
+            "sync.completed",
+            at,
+            {
+                **payload,
+                "status": "completed",
+                "record_count": counts.get("total", 0),
+                "inserted_count": counts.get("insert", 0),
+                "updated_count": counts.get("update", 0),
+                "upserted_count": 0,
+                "error_count": 0,
+                "warning_count": 0,
+                "trigger": "api",
+                "schedule": {"frequency": (sync.get("schedule") or {}).get("frequency")},
+            },
+        )

@@ -1,0 +1,73 @@
+"""Background jobs (``GET /api/jobs/{type}/{id}``): created → running → done, with a result.
+
+The result is computed when the job is submitted (so a bad request fails at once, as the
+real API validates synchronously); it is revealed, and any deferred effect such as saving
+a model is applied, once the job's time is up.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from polytomic_mcp.sandbox.context import Call, Runtime, new_id
+from polytomic_mcp.sandbox.errors import bad_request, not_found
+
+KIND = "job"
+JOB_TYPES = ("createmodel", "updatemodel", "previewmodel", "samplemodel", "exportlogs", "connectionproxy")
+
+
+def submit(call: Call, job_type: str, result: Any, effect: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Record a job and return its public view (status ``created``)."""
+    now = call.now()
+    seconds = call.runtime.config.job_seconds
+    job = {
+        "job_id": new_id(),
+        "type": job_type,
+        "created": now,
+        "running_at": now + seconds / 2,
+        "done_at": now + seconds,
+        "status": "created",
+        "result": result,
+        "effect": effect,
+    }
+    call.store.put(call.org, KIND, job["job_id"], job, job_type)
+    call.store.mark_pending(call.org, KIND, job["job_id"])
+    return view(job)
+
+
+def view(job: dict[str, Any]) -> dict[str, Any]:
+    done = job["status"] == "done"
+    return {
+        "job_id": job["job_id"],
+        "type": job["type"],
+        "status": job["status"],
+        "result": job["result"] if done else None,
+        "error": job.get("error"),
+    }
+
+
+def advance(runtime: Runtime, org: str, job_id: str, apply_effect: Any) -> None:
+    store = runtime.store
+    with store.transaction():
+        job = store.get(org, KIND, job_id)
+        if job is None:
+            store.clear_pending(org, KIND, job_id)
+            return
+        now = runtime.now()
+        if job["status"] == "created" and now >= job["running_at"]:
+            job["status"] = "running"
+        if job["status"] == "running" and now >= job["done_at"]:
+            if job.get("effect"):
+                apply_effect(runtime, org, job["effect"])
+            job["status"] = "done"
+            store.clear_pending(org, KIND, job_id)
+        store.put(org, KIND, job_id, job, job["type"])
+
+
+def lookup(call: Call, job_type: str, job_id: str) -> dict[str, Any]:
+    if job_type not in JOB_TYPES:
+        raise bad_request(f"unknown job type {job_type!r}; known: {', '.join(JOB_TYPES)}", "type")
+    job = call.store.get(call.org, KIND, job_id)
+    if job is None or job["type"] != job_type:
+        raise not_found("job", job_id)
+    return job

@@ -1,0 +1,1 @@
+"""Seed data shipped with the sandbox (the default seed and the generator of its CSV file)."""

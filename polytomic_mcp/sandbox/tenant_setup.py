@@ -1,0 +1,40 @@
+"""A tenant's first request gives it an organization record and a copy of the seed world."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from polytomic_mcp.sandbox.clock import iso
+from polytomic_mcp.sandbox.context import Runtime
+from polytomic_mcp.sandbox.world import seed
+
+_resolved: dict[int, tuple[dict[str, Any], Path | None]] = {}
+_lock = threading.Lock()
+
+
+def configured_seed(runtime: Runtime) -> tuple[dict[str, Any], Path | None]:
+    """The configured seed, parsed once per runtime."""
+    with _lock:
+        key = id(runtime)
+        if key not in _resolved:
+            _resolved[key] = seed.resolve(runtime.config.seed)
+        return _resolved[key]
+
+
+def ensure_tenant(runtime: Runtime, org: str) -> None:
+    store = runtime.store
+    marker = f"tenant:{org}:ready"
+    if store.get_meta(marker) is not None:
+        return
+    with store.transaction():
+        if store.get_meta(marker) is not None:
+            return
+        document, base = configured_seed(runtime)
+        seed.apply(store, org, document, base)
+        if store.get(org, "organization", org) is None:
+            now = iso(runtime.now())
+            org_doc = {"id": org, "name": "Sandbox organization", "created_at": now, "updated_at": now}
+            store.put(org, "organization", org, org_doc)
+        store.set_meta(marker, "1")

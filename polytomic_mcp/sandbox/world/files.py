@@ -1,0 +1,187 @@
+"""Buckets and their files. Small files live in SQLite; big ones are referenced by local path.
+
+Readers stream: a file is decoded and split into rows lazily, so reading a million-row CSV
+costs the memory of one row (plus a fixed buffer), not of the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import IO
+
+from polytomic_mcp.sandbox.errors import bad_request, not_found
+from polytomic_mcp.sandbox.store import Store
+
+SAMPLE_ROWS = 200
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_BOOLEAN = {"true", "false"}
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    bucket: str
+    key: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # schema field type: string | number | boolean | datetime
+    example: str | None
+
+
+def normalize_bucket(raw: str) -> str:
+    """``gs://bucket/prefix`` and ``gcs://bucket`` name the bucket ``bucket`` (both spellings occur)."""
+    text = raw.strip()
+    for prefix in ("gs://", "gcs://", "s3://"):
+        if text.startswith(prefix):
+            text = text[len(prefix) :]
+    return text.split("/", 1)[0]
+
+
+def bucket_exists(store: Store, tenant: str, bucket: str) -> bool:
+    with store.lock:
+        row = store.conn.execute(
+            "SELECT 1 FROM files WHERE tenant = ? AND bucket = ? LIMIT 1", (tenant, bucket)
+        ).fetchone()
+        declared = store.get_meta(f"tenant:{tenant}:bucket:{bucket}")
+    return row is not None or declared is not None
+
+
+def declare_bucket(store: Store, tenant: str, bucket: str) -> None:
+    store.set_meta(f"tenant:{tenant}:bucket:{bucket}", "1")
+
+
+def put_file(
+    store: Store, tenant: str, bucket: str, key: str, content: bytes | None = None, local_path: str | None = None
+) -> FileInfo:
+    """Add or replace a file, by content or by a path on this machine (for big benchmark files)."""
+    if not key or key.startswith("/"):
+        raise bad_request("file key must be a relative name such as exports/users.csv", "key")
+    if (content is None) == (local_path is None):
+        raise bad_request("give either the file content or a local path", "path")
+    if local_path is not None:
+        if not os.path.isfile(local_path):
+            raise bad_request("local path does not name a readable file", "path")
+        size = os.path.getsize(local_path)
+    else:
+        assert content is not None
+        size = len(content)
+    declare_bucket(store, tenant, bucket)
+    with store.lock:
+        store.conn.execute(
+            "INSERT OR REPLACE INTO files (tenant, bucket, key, content, local_path, size) VALUES (?, ?, ?, ?, ?, ?)",
+            (tenant, bucket, key, content, local_path, size),
+        )
+    return FileInfo(bucket, key, size)
+
+
+def list_files(store: Store, tenant: str, bucket: str) -> list[FileInfo]:
+    with store.lock:
+        rows = store.conn.execute(
+            "SELECT key, size FROM files WHERE tenant = ? AND bucket = ? ORDER BY key", (tenant, bucket)
+        ).fetchall()
+    return [FileInfo(bucket, str(k), int(s)) for k, s in rows]
+
+
+def file_exists(store: Store, tenant: str, bucket: str, key: str) -> bool:
+    with store.lock:
+        row = store.conn.execute(
+            "SELECT 1 FROM files WHERE tenant = ? AND bucket = ? AND key = ?", (tenant, bucket, key)
+        ).fetchone()
+    return row is not None
+
+
+@contextmanager
+def open_text(store: Store, tenant: str, bucket: str, key: str) -> Iterator[IO[str]]:
+    with store.lock:
+        row = store.conn.execute(
+            "SELECT content, local_path FROM files WHERE tenant = ? AND bucket = ? AND key = ?", (tenant, bucket, key)
+        ).fetchone()
+    if row is None:
+        raise not_found("file", f"{bucket}/{key}")
+    content, local_path = row
+    if local_path is not None:
+        with open(local_path, encoding="utf-8-sig", newline="") as handle:
+            yield handle
+        return
+    yield io.TextIOWrapper(io.BytesIO(bytes(content)), encoding="utf-8-sig", newline="")
+
+
+@contextmanager
+def csv_rows(
+    store: Store, tenant: str, bucket: str, key: str, skip_lines: int = 0
+) -> Iterator[tuple[list[str], Iterator[list[str]]]]:
+    """The header and a lazy iterator over the data rows of a CSV file."""
+    with open_text(store, tenant, bucket, key) as handle:
+        for _ in range(skip_lines):
+            handle.readline()
+        reader = csv.reader(handle)
+        header = next(reader, [])
+        yield [h.strip() for h in header], reader
+
+
+def _infer(values: list[str]) -> str:
+    present = [v.strip() for v in values if v.strip()]
+    if not present:
+        return "string"
+    if all(v.lower() in _BOOLEAN for v in present):
+        return "boolean"
+    numeric = sum(1 for v in present if _NUMBER.match(v))
+    # A stray bad value in a numeric column (a typo, "n/a") keeps the column numeric; the
+    # bad row then fails at sync time the way it would upstream.
+    if numeric and numeric >= 0.9 * len(present):
+        return "number"
+    if all(_is_date(v) for v in present):
+        return "datetime"
+    return "string"
+
+
+def _is_date(value: str) -> bool:
+    try:
+        if len(value) == 10:
+            date.fromisoformat(value)
+        else:
+            datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
+def infer_columns(store: Store, tenant: str, bucket: str, key: str, skip_lines: int = 0) -> list[Column]:
+    """Column names from the header, types from a sample of the first rows."""
+    with csv_rows(store, tenant, bucket, key, skip_lines) as (header, rows):
+        sample: list[list[str]] = []
+        for row in rows:
+            sample.append(row)
+            if len(sample) >= SAMPLE_ROWS:
+                break
+    columns: list[Column] = []
+    for index, name in enumerate(header):
+        values = [r[index] if index < len(r) else "" for r in sample]
+        example = next((v for v in values if v.strip()), None)
+        columns.append(Column(name=name, type=_infer(values), example=example))
+    return columns
+
+
+def sample_records(store: Store, tenant: str, bucket: str, key: str, limit: int = 10) -> list[dict[str, str]]:
+    with csv_rows(store, tenant, bucket, key) as (header, rows):
+        out: list[dict[str, str]] = []
+        for row in rows:
+            out.append({name: (row[i] if i < len(row) else "") for i, name in enumerate(header)})
+            if len(out) >= limit:
+                break
+    return out
+
+
+def count_rows(store: Store, tenant: str, bucket: str, key: str) -> int:
+    with csv_rows(store, tenant, bucket, key) as (_, rows):
+        return sum(1 for _ in rows)

@@ -1,0 +1,460 @@
+"""Simulated Salesforce orgs: objects with typed fields, each object's records in its own SQL table.
+
+A record table has one column per field (``Id`` is derived from the row id) and, for every
+field usable as a sync identity, a normalised shadow column with an index, so identity
+matching is an indexed lookup whatever the number of records.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+from datetime import date, datetime
+from typing import Any, Literal
+
+from polytomic_mcp.sandbox.errors import bad_request
+from polytomic_mcp.sandbox.store import Store
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+NUMERIC_TYPES = frozenset({"double", "currency", "percent", "int"})
+TEXT_TYPES = frozenset({"string", "email", "phone", "url", "picklist", "textarea", "reference"})
+INSERT_CHUNK = 200  # rows per multi-row INSERT statement
+
+
+@dataclass(frozen=True)
+class FieldDef:
+    id: str
+    label: str
+    type: str  # Salesforce type: id, string, email, phone, url, picklist, textarea, reference, double...
+    required: bool = False
+    createable: bool = True
+    updateable: bool = True
+    identity_functions: tuple[str, ...] = ()
+
+    @property
+    def polytomic_type(self) -> str:
+        if self.type in NUMERIC_TYPES:
+            return "number"
+        if self.type == "boolean":
+            return "boolean"
+        if self.type in ("date", "datetime"):
+            return "datetime"
+        return "string"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "label": self.label,
+            "type": self.type,
+            "required": self.required,
+            "createable": self.createable,
+            "updateable": self.updateable,
+            "identity_functions": list(self.identity_functions),
+        }
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> FieldDef:
+        ident = str(raw.get("id") or raw.get("name") or "")
+        if not _IDENT.match(ident):
+            raise bad_request(f"field id {ident!r} must be letters, digits and underscores", "fields")
+        functions = raw.get("identity_functions")
+        if functions is None:
+            functions = ["Equality"] if raw.get("identity") else []
+        return cls(
+            id=ident,
+            label=str(raw.get("label") or ident),
+            type=str(raw.get("type") or "string"),
+            required=bool(raw.get("required", False)),
+            createable=bool(raw.get("createable", ident != "Id")),
+            updateable=bool(raw.get("updateable", ident != "Id")),
+            identity_functions=tuple(str(f) for f in functions),
+        )
+
+
+@dataclass(frozen=True)
+class ObjectDef:
+    name: str
+    label: str
+    id_prefix: str
+    fields: tuple[FieldDef, ...]
+    table: str = ""
+
+    def field(self, ident: str) -> FieldDef | None:
+        return next((f for f in self.fields if f.id == ident), None)
+
+    @property
+    def data_fields(self) -> tuple[FieldDef, ...]:
+        return tuple(f for f in self.fields if f.id != "Id")
+
+    @property
+    def identity_fields(self) -> tuple[FieldDef, ...]:
+        return tuple(f for f in self.data_fields if f.identity_functions)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "label": self.label,
+            "id_prefix": self.id_prefix,
+            "fields": [f.to_json() for f in self.fields],
+        }
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any], table: str = "") -> ObjectDef:
+        name = str(raw["name"])
+        if not _IDENT.match(name):
+            raise bad_request(f"object name {name!r} must be letters, digits and underscores", "objects")
+        fields = [FieldDef.from_json(f) for f in raw.get("fields", [])]
+        if not any(f.id == "Id" for f in fields):
+            fields.insert(
+                0,
+                FieldDef(
+                    "Id", f"{name} ID", "id", createable=False, updateable=False, identity_functions=("Equality",)
+                ),
+            )
+        return cls(name, str(raw.get("label") or name), str(raw.get("id_prefix") or "a0X"), tuple(fields), table)
+
+
+def normalize(value: str) -> str:
+    """Identity values compare trimmed and case-folded, as Salesforce compares emails."""
+    return value.strip().casefold()
+
+
+def record_id(obj: ObjectDef, rid: int) -> str:
+    return f"{obj.id_prefix}Sb{rid:010d}AAA"
+
+
+def rid_of(obj: ObjectDef, ident: str) -> int | None:
+    text = ident.strip()
+    if len(text) != 18 or text[:3].casefold() != obj.id_prefix.casefold() or not text[5:15].isdigit():
+        return None
+    return int(text[5:15])
+
+
+def coerce(field: FieldDef, raw: Any) -> Any:
+    """A source value converted for the target field; ValueError says why it does not fit."""
+    if raw is None or (isinstance(raw, str) and raw.strip() == ""):
+        return None
+    text = str(raw).strip()
+    if field.type in NUMERIC_TYPES:
+        try:
+            number = float(text)
+        except ValueError:
+            raise ValueError(f"{field.id}: {text!r} is not a valid {field.type}") from None
+        if field.type == "int":
+            if not number.is_integer():
+                raise ValueError(f"{field.id}: {text!r} is not a whole number")
+            return int(number)
+        return number
+    if field.type == "boolean":
+        lowered = text.lower()
+        if lowered in ("true", "1", "yes"):
+            return 1
+        if lowered in ("false", "0", "no"):
+            return 0
+        raise ValueError(f"{field.id}: {text!r} is not a boolean")
+    if field.type == "date":
+        try:
+            return date.fromisoformat(text[:10]).isoformat()
+        except ValueError:
+            raise ValueError(f"{field.id}: {text!r} is not a date (YYYY-MM-DD)") from None
+    if field.type == "datetime":
+        try:
+            return datetime.fromisoformat(text.replace("Z", "+00:00")).isoformat()
+        except ValueError:
+            raise ValueError(f"{field.id}: {text!r} is not a date-time") from None
+    if field.type == "email" and not _EMAIL.match(text):
+        raise ValueError(f"{field.id}: invalid email address {text!r}")
+    return text
+
+
+def _column_type(field: FieldDef) -> str:
+    if field.type in NUMERIC_TYPES:
+        return "REAL" if field.type != "int" else "INTEGER"
+    if field.type == "boolean":
+        return "INTEGER"
+    return "TEXT"
+
+
+# -- orgs and objects ------------------------------------------------------------------------
+
+
+def org_exists(store: Store, tenant: str, domain: str) -> bool:
+    return store.get_meta(f"tenant:{tenant}:sforg:{domain.lower()}") is not None
+
+
+def declare_org(store: Store, tenant: str, domain: str) -> None:
+    store.set_meta(f"tenant:{tenant}:sforg:{domain.lower()}", "1")
+
+
+def ensure_object(store: Store, tenant: str, domain: str, definition: ObjectDef) -> ObjectDef:
+    """Create (or widen) the object's record table; returns the definition bound to its table."""
+    domain = domain.lower()
+    declare_org(store, tenant, domain)
+    with store.transaction() as conn:
+        row = conn.execute(
+            "SELECT table_name, definition FROM sf_objects WHERE tenant = ? AND domain = ? AND object = ?",
+            (tenant, domain, definition.name),
+        ).fetchone()
+        if row is None:
+            table = f"sfrec_{store.next_number('sf_tables')}"
+            columns = ["rid INTEGER PRIMARY KEY"]
+            columns += [f'"{f.id}" {_column_type(f)}' for f in definition.data_fields]
+            columns += [f'"{f.id}__norm" TEXT' for f in definition.identity_fields]
+            conn.execute(f'CREATE TABLE "{table}" ({", ".join(columns)})')
+            merged = definition
+        else:
+            table = str(row[0])
+            old = ObjectDef.from_json(json.loads(row[1]), table)
+            extra = [f for f in definition.fields if old.field(f.id) is None]
+            for field in extra:
+                conn.execute(f'ALTER TABLE "{table}" ADD COLUMN "{field.id}" {_column_type(field)}')
+                if field.identity_functions:
+                    conn.execute(f'ALTER TABLE "{table}" ADD COLUMN "{field.id}__norm" TEXT')
+            merged = ObjectDef(old.name, old.label, old.id_prefix, old.fields + tuple(extra))
+        for field in merged.identity_fields:
+            conn.execute(f'CREATE INDEX IF NOT EXISTS "{table}_{field.id}" ON "{table}" ("{field.id}__norm")')
+        conn.execute(
+            "INSERT OR REPLACE INTO sf_objects (tenant, domain, object, table_name, definition) VALUES (?, ?, ?, ?, ?)",
+            (tenant, domain, merged.name, table, json.dumps(merged.to_json())),
+        )
+    return ObjectDef(merged.name, merged.label, merged.id_prefix, merged.fields, table)
+
+
+def get_object(store: Store, tenant: str, domain: str, name: str) -> ObjectDef | None:
+    with store.lock:
+        row = store.conn.execute(
+            "SELECT table_name, definition FROM sf_objects WHERE tenant = ? AND domain = ? AND object = ?",
+            (tenant, domain.lower(), name),
+        ).fetchone()
+    return None if row is None else ObjectDef.from_json(json.loads(row[1]), str(row[0]))
+
+
+def list_objects(store: Store, tenant: str, domain: str) -> list[ObjectDef]:
+    with store.lock:
+        rows = store.conn.execute(
+            "SELECT table_name, definition FROM sf_objects WHERE tenant = ? AND domain = ? ORDER BY object",
+            (tenant, domain.lower()),
+        ).fetchall()
+    return [ObjectDef.from_json(json.loads(d), str(t)) for t, d in rows]
+
+
+# -- records ----------------------------------------------------------------------------------
+
+
+def _row_to_record(obj: ObjectDef, row: Sequence[Any]) -> dict[str, Any]:
+    record: dict[str, Any] = {"Id": record_id(obj, int(row[0]))}
+    for field, value in zip(obj.data_fields, row[1:], strict=False):
+        if field.type == "boolean" and value is not None:
+            value = bool(value)
+        record[field.id] = value
+    return record
+
+
+def list_records(
+    store: Store, obj: ObjectDef, limit: int = 100, offset: int = 0, where: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
+    columns = ", ".join(["rid", *[f'"{f.id}"' for f in obj.data_fields]])
+    clauses, params = [], []
+    for field_id, value in (where or {}).items():
+        field = obj.field(field_id)
+        if field is None:
+            raise bad_request(f"{obj.name} has no field {field_id}", field_id)
+        if field.identity_functions:
+            clauses.append(f'"{field_id}__norm" = ?')
+            params.append(normalize(value))
+        else:
+            clauses.append(f'"{field_id}" = ?')
+            params.append(value)
+    condition = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+    with store.lock:
+        rows = store.conn.execute(
+            f'SELECT {columns} FROM "{obj.table}"{condition} ORDER BY rid LIMIT ? OFFSET ?', (*params, limit, offset)
+        ).fetchall()
+    return [_row_to_record(obj, r) for r in rows]
+
+
+def count_records(store: Store, obj: ObjectDef) -> int:
+    with store.lock:
+        return int(store.conn.execute(f'SELECT COUNT(*) FROM "{obj.table}"').fetchone()[0])
+
+
+def insert_records(store: Store, obj: ObjectDef, records: Iterable[dict[str, Any]]) -> int:
+    """Seed records as given (values are coerced to the field types)."""
+    rows = []
+    for record in records:
+        values: dict[str, Any] = {}
+        for key, raw in record.items():
+            field = obj.field(key)
+            if field is None or field.id == "Id":
+                raise bad_request(f"seed record for {obj.name} has unknown field {key!r}", key)
+            try:
+                values[key] = coerce(field, raw)
+            except ValueError as exc:
+                raise bad_request(f"seed record for {obj.name}: {exc}", key) from None
+        rows.append(values)
+    writer = RecordWriter(store, obj, None)
+    counts = writer.apply("create", [Item(n, None, values, {}) for n, values in enumerate(rows, 1)])
+    if counts.errors:
+        raise bad_request(f"seed record {counts.errors[0][0]} for {obj.name}: {counts.errors[0][1]}")
+    return len(rows)
+
+
+Mode = Literal["create", "update", "updateOrCreate", "remove"]
+
+
+@dataclass
+class BatchCounts:
+    insert: int = 0
+    update: int = 0
+    delete: int = 0
+    errors: list[tuple[int, str]] = dc_field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Item:
+    """One source row ready to write: its row number, identity key, values, values set only on create."""
+
+    row: int
+    key: str | None
+    values: dict[str, Any]
+    on_create: dict[str, Any]
+
+
+class RecordWriter:
+    """Applies a sync's rows to one object in batches, matching on one identity field."""
+
+    def __init__(self, store: Store, obj: ObjectDef, identity: FieldDef | None) -> None:
+        self.store = store
+        self.obj = obj
+        self.identity = identity
+        self._inserts: list[dict[str, Any]] = []
+        self._required = [f.id for f in obj.data_fields if f.required]
+
+    def _missing_required(self, values: dict[str, Any]) -> str | None:
+        for name in self._required:
+            if values.get(name) is None:
+                return f"REQUIRED_FIELD_MISSING: {self.obj.name}.{name} has no value"
+        return None
+
+    def apply(self, mode: Mode, items: list[Item]) -> BatchCounts:
+        """Writes one batch in one transaction; rows that cannot be written become errors."""
+        counts = BatchCounts()
+        existing = self._existing({item.key for item in items if item.key is not None})
+        pending_new: dict[str, dict[str, Any]] = {}
+        updates: dict[int, dict[str, Any]] = {}
+        deletes: set[int] = set()
+        for item in items:
+            key = item.key
+            match = existing.get(key) if key is not None else None
+            if match is not None and match in deletes:
+                match = None
+            if mode == "remove":
+                if match is not None:
+                    deletes.add(match)
+                    counts.delete += 1
+                continue
+            if match is not None:
+                if mode != "create":
+                    updates.setdefault(match, {}).update(item.values)
+                    counts.update += 1
+                continue
+            if key is not None and key in pending_new:
+                if mode != "create":
+                    pending_new[key].update(item.values)
+                    counts.update += 1
+                continue
+            if mode == "update":
+                continue
+            row = {**item.on_create, **item.values}
+            problem = self._missing_required(row)
+            if problem:
+                counts.errors.append((item.row, problem))
+                continue
+            if key is not None:
+                pending_new[key] = row
+            self._inserts.append(row)
+            counts.insert += 1
+        with self.store.transaction():
+            self._flush_inserts()
+            self._flush_updates(updates)
+            if deletes:
+                self.store.conn.executemany(f'DELETE FROM "{self.obj.table}" WHERE rid = ?', [(r,) for r in deletes])
+        return counts
+
+    def _existing(self, keys: set[str]) -> dict[str, int]:
+        if not keys or self.identity is None:
+            return {}
+        found: dict[str, int] = {}
+        ordered = list(keys)
+        for start in range(0, len(ordered), 900):
+            chunk = ordered[start : start + 900]
+            if self.identity.id == "Id":
+                rids = {rid_of(self.obj, k): k for k in chunk}
+                valid = [r for r in rids if r is not None]
+                if not valid:
+                    continue
+                marks = ",".join("?" * len(valid))
+                with self.store.lock:
+                    rows = self.store.conn.execute(
+                        f'SELECT rid FROM "{self.obj.table}" WHERE rid IN ({marks})', valid
+                    ).fetchall()
+                for (rid,) in rows:
+                    found[rids[rid]] = int(rid)
+                continue
+            marks = ",".join("?" * len(chunk))
+            column = f'"{self.identity.id}__norm"'
+            with self.store.lock:
+                rows = self.store.conn.execute(
+                    f'SELECT {column}, MIN(rid) FROM "{self.obj.table}" WHERE {column} IN ({marks}) GROUP BY {column}',
+                    chunk,
+                ).fetchall()
+            found.update((str(k), int(r)) for k, r in rows)
+        return found
+
+    def _columns_for(self, values: dict[str, Any]) -> list[str]:
+        return [f.id for f in self.obj.data_fields if f.id in values]
+
+    def _shadow(self, values: dict[str, Any]) -> dict[str, Any]:
+        shadow = {}
+        for field in self.obj.identity_fields:
+            if field.id in values:
+                value = values[field.id]
+                shadow[f"{field.id}__norm"] = normalize(str(value)) if value is not None else None
+        return shadow
+
+    def _flush_inserts(self) -> None:
+        rows, self._inserts = self._inserts, []
+        grouped: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+        for values in rows:
+            full = {**values, **self._shadow(values)}
+            names = tuple(sorted(full))
+            grouped.setdefault(names, []).append(tuple(full[n] for n in names))
+        for names, tuples in grouped.items():
+            columns = ", ".join(f'"{n}"' for n in names)
+            one = "(" + ",".join("?" * len(names)) + ")"
+            full_chunks = len(tuples) // INSERT_CHUNK * INSERT_CHUNK
+            if names:
+                statement = f'INSERT INTO "{self.obj.table}" ({columns}) VALUES ' + ",".join([one] * INSERT_CHUNK)
+                for start in range(0, full_chunks, INSERT_CHUNK):
+                    flat = list(itertools.chain.from_iterable(tuples[start : start + INSERT_CHUNK]))
+                    self.store.conn.execute(statement, flat)
+                single = f'INSERT INTO "{self.obj.table}" ({columns}) VALUES {one}'
+                self.store.conn.executemany(single, tuples[full_chunks:])
+            else:
+                self.store.conn.executemany(f'INSERT INTO "{self.obj.table}" DEFAULT VALUES', [() for _ in tuples])
+
+    def _flush_updates(self, updates: dict[int, dict[str, Any]]) -> None:
+        grouped: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+        for rid, values in updates.items():
+            full = {**values, **self._shadow(values)}
+            names = tuple(sorted(full))
+            if names:
+                grouped.setdefault(names, []).append((*(full[n] for n in names), rid))
+        for names, rows in grouped.items():
+            assignments = ", ".join(f'"{n}" = ?' for n in names)
+            self.store.conn.executemany(f'UPDATE "{self.obj.table}" SET {assignments} WHERE rid = ?', rows)
