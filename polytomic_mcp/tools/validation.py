@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+if TYPE_CHECKING:  # jsonschema is imported on first validation: it is not needed to start or list tools
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 from polytomic_mcp.tools.schema_shaping import JsonSchema
 
@@ -28,9 +28,19 @@ class ArgumentProblem:
         return f"{self.field}: {self.message}" if self.field else self.message
 
 
-@lru_cache(maxsize=512)
-def _validator(schema_text: str) -> Draft202012Validator:
-    return Draft202012Validator(json.loads(schema_text))
+_VALIDATORS: dict[int, tuple[JsonSchema, Draft202012Validator]] = {}
+
+
+def _validator(schema: JsonSchema) -> Draft202012Validator:
+    """One compiled validator per schema object (tool schemas live for the whole process)."""
+    cached = _VALIDATORS.get(id(schema))
+    if cached is not None and cached[0] is schema:
+        return cached[1]
+    from jsonschema import Draft202012Validator
+
+    validator = Draft202012Validator(schema)
+    _VALIDATORS[id(schema)] = (schema, validator)
+    return validator
 
 
 def _path(error: ValidationError) -> str:
@@ -82,7 +92,7 @@ def _describe(error: ValidationError) -> ArgumentProblem:
 
 def validate_arguments(schema: JsonSchema, arguments: dict[str, Any]) -> list[ArgumentProblem]:
     """All problems with these arguments (at most a few), most specific first."""
-    validator = _validator(json.dumps(schema, sort_keys=True))
+    validator = _validator(schema)
     errors = sorted(validator.iter_errors(arguments), key=lambda e: (-len(e.absolute_path), _path(e)))
     return [_describe(e) for e in errors[:MAX_REPORTED]]
 

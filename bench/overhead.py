@@ -1,0 +1,174 @@
+"""What the MCP layer costs, measured against baselines taken in the same run.
+
+1. Call latency: the median time of a simple read tool call (`connections_list`) through MCP
+   — in memory and over a stdio subprocess — divided by the median time of the same API
+   request made directly with httpx. Target: ratio <= 1.3.
+2. Start-up: time from spawning the server to its first tools/list answer, divided by the
+   same for a bare MCPServer with one tool. Target: ratio <= 1.5.
+
+Both run against the embedded sandbox on a loopback port. Run: `python bench/overhead.py`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+
+import anyio
+import httpx
+from mcp.client import Client
+from mcp.client.stdio import StdioServerParameters
+
+from polytomic_mcp.server import build_server
+from polytomic_mcp.settings import Settings
+
+KEY = "bench-tenant"
+BARE_SERVER = """
+from mcp.server import MCPServer
+server = MCPServer("bare", log_level="WARNING")
+
+@server.tool()
+def ping() -> str:
+    return "pong"
+
+server.run()
+"""
+
+# The SDK's own floor: a bare MCPServer whose one tool makes the same request with httpx.
+BARE_PROXY = """
+import sys
+import httpx
+from mcp.server import MCPServer
+
+base_url, key = sys.argv[1], sys.argv[2]
+server = MCPServer("bare-proxy", log_level="WARNING")
+state = {}
+
+@server.tool()
+async def connections_list() -> dict:
+    if "http" not in state:
+        state["http"] = httpx.AsyncClient(base_url=base_url)
+    response = await state["http"].get("/api/connections", headers={"Authorization": f"Bearer {key}"})
+    return response.json()
+
+server.run()
+"""
+
+
+async def median_ms(action: Callable[[], Awaitable[object]], runs: int, warmup: int = 20) -> float:
+    for _ in range(warmup):
+        await action()
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        await action()
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples)
+
+
+def server_env(base_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POLYTOMIC_")}
+    env.update(POLYTOMIC_API_KEY=KEY, POLYTOMIC_BASE_URL=base_url, POLYTOMIC_ACCESS_MODE="full-access")
+    return env
+
+
+async def call_latency(base_url: str, runs: int) -> dict[str, float]:
+    async with httpx.AsyncClient(base_url=base_url) as http:
+        headers = {"Authorization": f"Bearer {KEY}", "X-Polytomic-Version": "2025-09-18"}
+
+        async def direct() -> object:
+            response = await http.get("/api/connections", headers=headers)
+            response.raise_for_status()
+            return response.json()
+
+        direct_ms = await median_ms(direct, runs)
+
+    server = build_server(Settings(api_key=KEY, access_mode="full-access"), base_url)
+    async with Client(server) as client:
+        in_memory_ms = await median_ms(lambda: client.call_tool("connections_list", {}), runs)
+
+    params = StdioServerParameters(command=sys.executable, args=["-m", "polytomic_mcp"], env=server_env(base_url))
+    async with Client(params) as client:
+        stdio_ms = await median_ms(lambda: client.call_tool("connections_list", {}), runs)
+
+    bare = StdioServerParameters(command=sys.executable, args=["-c", BARE_PROXY, base_url, KEY])
+    async with Client(bare) as client:
+        bare_stdio_ms = await median_ms(lambda: client.call_tool("connections_list", {}), runs)
+    return {"direct_ms": direct_ms, "in_memory_ms": in_memory_ms, "stdio_ms": stdio_ms, "bare_stdio_ms": bare_stdio_ms}
+
+
+async def startup_seconds(params: StdioServerParameters) -> float:
+    started = time.perf_counter()
+    async with Client(params, mode="legacy") as client:
+        await client.list_tools()
+        return time.perf_counter() - started
+
+
+async def startup(base_url: str, runs: int) -> dict[str, float]:
+    ours = StdioServerParameters(command=sys.executable, args=["-m", "polytomic_mcp"], env=server_env(base_url))
+    bare = StdioServerParameters(command=sys.executable, args=["-c", BARE_SERVER], env=server_env(base_url))
+    our_times, bare_times = [], []
+    for _ in range(runs):  # interleaved, so drift in machine load hits both alike
+        bare_times.append(await startup_seconds(bare))
+        our_times.append(await startup_seconds(ours))
+    return {"ours_s": statistics.median(our_times), "bare_s": statistics.median(bare_times)}
+
+
+@contextmanager
+def sandbox_process() -> Iterator[str]:
+    """The sandbox in its own process, so its work never competes with the measured one for the GIL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "polytomic_mcp", "sandbox", "--port", str(port), "--clock", "step"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError("the sandbox did not start") from None
+                time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+async def main(runs: int, startup_runs: int) -> None:
+    with sandbox_process() as base_url:
+        latency = await call_latency(base_url, runs)
+        start = await startup(base_url, startup_runs)
+    in_memory_ratio = latency["in_memory_ms"] / latency["direct_ms"]
+    stdio_ratio = latency["stdio_ms"] / latency["direct_ms"]
+    start_ratio = start["ours_s"] / start["bare_s"]
+    print(f"call latency, median of {runs} (connections_list against the sandbox):")
+    print(f"  direct httpx      {latency['direct_ms']:7.2f} ms")
+    print(f"  MCP in memory     {latency['in_memory_ms']:7.2f} ms   ratio {in_memory_ratio:.2f}  (target <= 1.3)")
+    print(f"  MCP over stdio    {latency['stdio_ms']:7.2f} ms   ratio {stdio_ratio:.2f}  (target <= 1.3)")
+    bare_ratio = latency["bare_stdio_ms"] / latency["direct_ms"]
+    print(
+        f"  SDK floor: bare MCPServer proxying the same request over stdio {latency['bare_stdio_ms']:.2f} ms, "
+        f"ratio {bare_ratio:.2f}; polytomic-mcp / bare = {latency['stdio_ms'] / latency['bare_stdio_ms']:.2f}"
+    )
+    print(f"start-up to first tools/list, median of {startup_runs}:")
+    print(f"  bare MCPServer    {start['bare_s']:7.3f} s")
+    print(f"  polytomic-mcp     {start['ours_s']:7.3f} s   ratio {start_ratio:.2f}  (target <= 1.5)")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=300, help="timed calls per variant")
+    parser.add_argument("--startup-runs", type=int, default=7, help="start-ups per server")
+    arguments = parser.parse_args()
+    anyio.run(main, arguments.runs, arguments.startup_runs)
