@@ -206,7 +206,9 @@ def sample_records(call: Call, model: dict[str, Any], limit: int = 10) -> list[d
 @handles("models_sample")
 def sample(call: Call) -> Reply:
     model = load(call, call.path["id"])
-    data = {"records": sample_records(call, model), "warnings": []}
+    # The API shapes each sampled value as an object keyed by field name: {field: {"value": v}}.
+    records = [{name: {"value": value} for name, value in r.items()} for r in sample_records(call, model)]
+    data = {"records": records, "warnings": []}
     if call.query.get("async"):
         return envelope(call, None, job=jobs.submit(call, "samplemodel", data))
     return envelope(call, data)
