@@ -15,8 +15,11 @@ from dataclasses import dataclass, field
 
 MAX_TEXT = 160
 
-# Which record failed ("row 17", "line 3", "record #4"): kept apart as the example record.
-_RECORD_PATTERN = re.compile(r"\b(?:row|line|record)\s*#?\s*\d+\b", re.IGNORECASE)
+# Which record failed ("row 17", "line 3", "record 003Sb0000000042AAA"): kept apart as the example record.
+_RECORD_PATTERN = re.compile(
+    r"\b(?:row|line|record)\s*#?\s*(?:\d+|(?=(?:[A-Za-z]*\d){3})[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?)\b",
+    re.IGNORECASE,
+)
 
 # Order matters: quoted text first (it may contain emails and numbers), numbers last.
 _VALUE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -32,19 +35,66 @@ _VALUE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 # (category, words that reveal it); the first category with a matching word wins.
+_AUTH_WORDS = (
+    "oauth",
+    "unauthorized",
+    "unauthenticated",
+    "invalid_grant",
+    "token expired",
+    "expired token",
+    "authenticat",
+    "authorization",
+    "credentials",
+    "reconnect",
+    "not authorized",
+)
+_CONNECTION_WORDS = (
+    "connection refused",
+    "unreachable",
+    "timed out",
+    "timeout",
+    "not healthy",
+    "unhealthy",
+    "could not connect",
+    "network",
+)
+_SOURCE_CHANGED_WORDS = (
+    "no longer exists",
+    "missing from the data",
+    "missing from the source",
+    "column not found",
+    "no such column",
+    "file not found",
+    "does not exist",
+)
+_TYPE_WORDS = (
+    "not a valid",
+    "invalid",
+    "cannot convert",
+    "could not convert",
+    "cannot parse",
+    "could not parse",
+    "expected",
+    "type mismatch",
+    "wrong type",
+    "malformed",
+    "format",
+    "too long",
+    "out of range",
+    "not a whole number",
+    "not a boolean",
+    "not a date",
+)
 _CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("auth", ("oauth", "unauthorized", "unauthenticated", "invalid_grant", "token expired", "expired token",
-              "authenticat", "credentials", "reconnect", "not authorized")),
+    ("auth", _AUTH_WORDS),
     ("rate_limit", ("rate limit", "rate-limit", "too many requests", "request_limit_exceeded", "api limit", "quota")),
     ("schema_cache", ("schema cache", "cache refresh", "did not provide any schemas", "refresh in progress")),
-    ("connection", ("connection refused", "unreachable", "timed out", "timeout", "connection is not healthy",
-                    "unhealthy", "could not connect", "network")),
+    ("connection", _CONNECTION_WORDS),
+    ("source_changed", _SOURCE_CHANGED_WORDS),
     ("missing_identity", ("identity", "match key", "matching field", "upsert key", "external id")),
     ("duplicate", ("duplicate", "multiple records match", "more than one record", "already exists")),
     ("missing_required", ("required", "cannot be empty", "cannot be null", "must not be empty")),
-    ("type_mismatch", ("not a valid", "invalid", "cannot convert", "could not convert", "cannot parse",
-                       "could not parse", "expected", "type mismatch", "wrong type", "malformed", "format",
-                       "too long", "out of range")),
+    ("type_mismatch", _TYPE_WORDS),
     ("permission", ("permission", "forbidden", "insufficient access", "not allowed", "read-only", "readonly")),
 )
 
