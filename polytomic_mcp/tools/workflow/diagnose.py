@@ -1,11 +1,447 @@
-"""diagnose_sync: status, counts, errors grouped by cause, recent trend, next steps."""
+"""diagnose_sync: why a model sync fails, in one compact answer.
+
+Result (JSON text and structured content, same members):
+
+    sync        {id, name, mode, target_connection_id, target_object, schedule, active,
+                 identity: [{source_field, target, function}], problems?: [text]}
+    status      {current_execution: {id, status} | null, last_execution: {id, status} | null,
+                 next_execution_time}
+    execution   {id, status, started_at, completed_at, counts{total, insert, update, error, …}} | null
+    errors      {source: "execution errors" | "console log", total, causes: [{cause, category,
+                 count, example_message, example_record?, example_value?}], omitted?} (absent when none)
+    connections [{role: source|target, id, name, type, status, healthy, schema_cache?}]
+    trend       {runs: [{id, status, total, errors}] newest first, summary}
+    next_steps  [text]: concrete actions keyed to the causes found
+
+Error messages and names come from users' systems: they sit in the named fields above
+(example_message, example_value, name), never in next_steps' wording beyond ids and
+field names.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from contextlib import suppress
+from dataclasses import dataclass, field
+from typing import Annotated, Any
 
 from mcp.server import MCPServer
+from mcp.types import CallToolResult, ToolAnnotations
+from pydantic import Field
+
+from polytomic_mcp.app_state import ToolContext
+from polytomic_mcp.tools.results import error_result, json_text, text_result
+from polytomic_mcp.tools.workflow.api import Api, StepError
+from polytomic_mcp.tools.workflow.error_causes import GroupedErrors, group_errors
+from polytomic_mcp.tools.workflow.shapes import (
+    FAILED_STATUSES,
+    TERMINAL_STATUSES,
+    JsonObject,
+    cache_view,
+    connection_row,
+    counts_of,
+    execution_view,
+    identity_mappings,
+    items,
+    obj,
+    sync_problems,
+    sync_summary,
+)
+from polytomic_mcp.tools.workflow_names import (
+    DESCRIBE_CONNECTION,
+    DIAGNOSE_SYNC,
+    FIND_RESOURCES,
+    RUN_SYNC_AND_WAIT,
+    WAIT_FOR_EXECUTION,
+    WAIT_SCHEMA_READY,
+)
+
+MAX_CAUSES = 8
+MAX_NEXT_STEPS = 6
+CONSOLE_LOG_ENTRIES = 50
+MAX_MODELS_CHECKED = 3
+ERROR_LEVELS = frozenset({"error", "fatal", "critical"})
+
+
+@dataclass
+class Findings:
+    """Everything read about one sync; the report is built from it."""
+
+    sync: JsonObject
+    status: JsonObject
+    runs: list[JsonObject]
+    execution: JsonObject | None
+    errors: GroupedErrors = field(default_factory=GroupedErrors)
+    error_source: str | None = None
+    connections: list[JsonObject] = field(default_factory=list)
+
+
+# -- reading ---------------------------------------------------------------------------
+
+
+async def load_sync(api: Api, sync_id: str) -> JsonObject:
+    try:
+        return obj(await api.data("model_sync_get", id=sync_id))
+    except StepError as failure:
+        if failure.status == 404:
+            raise StepError(
+                f"No model sync with id {sync_id!r} (Polytomic answered 404). diagnose_sync takes an id: "
+                f"look the sync up by name with {FIND_RESOURCES}(query=..., kinds=['syncs'])."
+            ) from None
+        raise
+
+
+async def recent_runs(api: Api, sync_id: str, recent: int) -> list[JsonObject]:
+    """The latest `recent` executions, newest first (whatever order the API pages in)."""
+    runs = items(await api.all_pages("model_sync_executions_list", limit=recent, sync_id=sync_id, ascending=False))
+    runs.sort(key=lambda run: str(run.get("created_at") or run.get("started_at") or ""), reverse=True)
+    return runs[:recent]
+
+
+async def pick_execution(
+    api: Api, sync_id: str, execution_id: str | None, runs: list[JsonObject], status: JsonObject
+) -> JsonObject | None:
+    """The asked-for execution, else the latest one; read in full (lists may be lighter)."""
+    if execution_id is None:
+        latest = runs[0] if runs else obj(status.get("current_execution")) or obj(status.get("last_execution"))
+        execution_id = latest.get("id") if latest else None
+        if execution_id is None:
+            return None
+    try:
+        return obj(await api.data("model_sync_executions_get", sync_id=sync_id, id=execution_id))
+    except StepError as failure:
+        if failure.status == 404:
+            known = ", ".join(str(run.get("id")) for run in runs[:3]) or "none"
+            raise StepError(
+                f"Sync {sync_id} has no execution {execution_id!r}. Recent executions: {known}. "
+                "Omit execution_id to diagnose the latest one."
+            ) from None
+        raise
+
+
+def _needs_detail(execution: JsonObject) -> bool:
+    return execution.get("status") in FAILED_STATUSES or (counts_of(execution).get("error") or 0) > 0
+
+
+async def console_errors(api: Api, sync_id: str, execution_id: str) -> list[str]:
+    """Error lines of the execution's console log (its last entries)."""
+    data = obj(
+        await api.data(
+            "model_sync_executions_get_console_logs", sync_id=sync_id, id=execution_id, limit=CONSOLE_LOG_ENTRIES
+        )
+    )
+    entries = items(data.get("entries"))
+    errors = [e for e in entries if str(e.get("level") or "").lower() in ERROR_LEVELS]
+    if not errors:  # some logs carry no levels: fall back to lines that say they failed
+        errors = [e for e in entries if any(w in str(e.get("message") or "").lower() for w in ("error", "fail"))]
+    return [str(entry.get("message")) for entry in errors if entry.get("message")]
+
+
+async def read_errors(api: Api, sync_id: str, execution: JsonObject, findings: Findings) -> None:
+    """Group the execution's errors[]; fall back to its console log when they give no detail."""
+    messages = [str(message) for message in execution.get("errors") or [] if message]
+    source = "execution errors"
+    if not messages and _needs_detail(execution) and execution.get("id"):
+        try:
+            messages = await console_errors(api, sync_id, str(execution["id"]))
+        except StepError:
+            messages = []  # the log is optional evidence; the rest of the report still stands
+        source = "console log"
+    if messages:
+        findings.errors = group_errors(messages, MAX_CAUSES)
+        findings.error_source = source
+
+
+async def model_connection_ids(api: Api, sync: JsonObject) -> list[str]:
+    ids: list[str] = []
+    for model_id in (sync.get("model_ids") or [])[:MAX_MODELS_CHECKED]:
+        try:
+            connection_id = obj(await api.data("models_get", id=model_id)).get("connection_id")
+        except StepError:
+            continue
+        if connection_id and connection_id not in ids:
+            ids.append(str(connection_id))
+    return ids
+
+
+async def check_connections(api: Api, sync: JsonObject, with_cache: bool) -> list[JsonObject]:
+    """Health of the sync's source and target connections (and schema caches when asked)."""
+    roles = [(connection_id, "source") for connection_id in await model_connection_ids(api, sync)]
+    target_id = sync_summary(sync)["target_connection_id"]
+    if target_id:
+        roles.append((str(target_id), "target"))
+    rows: list[JsonObject] = []
+    for connection_id, role in roles:
+        try:
+            row = {"role": role, **connection_row(obj(await api.data("connections_get", id=connection_id)))}
+        except StepError as failure:
+            rows.append({"role": role, "id": connection_id, "healthy": False, "problem": failure.text.split("\n")[0]})
+            continue
+        row["healthy"] = row["status"] in (None, "healthy")
+        if with_cache:
+            with suppress(StepError):  # cache status is a hint; a failure here says nothing about the sync
+                row["schema_cache"] = cache_view(obj(await api.data("schemas_get_status", id=connection_id)))
+        rows.append(row)
+    return rows
+
+
+async def gather_findings(api: Api, sync_id: str, execution_id: str | None, recent: int) -> Findings:
+    sync = await load_sync(api, sync_id)
+    status = obj(await api.data("model_sync_get_status", id=sync_id))
+    runs = await recent_runs(api, sync_id, recent)
+    execution = await pick_execution(api, sync_id, execution_id, runs, status)
+    findings = Findings(sync=sync, status=status, runs=runs, execution=execution)
+    if execution is not None:
+        await read_errors(api, sync_id, execution, findings)
+    troubled = execution is None or execution.get("status") in FAILED_STATUSES
+    with_cache = troubled or "schema_cache" in findings.errors.categories()
+    findings.connections = await check_connections(api, sync, with_cache)
+    return findings
+
+
+# -- judging ---------------------------------------------------------------------------
+
+
+def _error_rate(run: JsonObject) -> float:
+    counts = counts_of(run)
+    errors, total = counts.get("error") or 0, counts.get("total") or 0
+    if total:
+        return float(errors) / float(total)
+    return 1.0 if errors else 0.0
+
+
+def error_direction(runs: list[JsonObject]) -> str | None:
+    """rising / falling / steady: the newest completed run's error rate against the earlier ones'.
+
+    Failed runs are left out: their errors are about the run, not a share of its records.
+    """
+    finished = [run for run in runs if run.get("status") == "completed"]
+    if len(finished) < 2 or not any((counts_of(run).get("error") or 0) for run in finished):
+        return None
+    latest = _error_rate(finished[0])
+    earlier = sum(_error_rate(run) for run in finished[1:]) / (len(finished) - 1)
+    if latest > earlier * 1.25 and latest - earlier > 0.01:
+        return "rising"
+    if latest < earlier * 0.8 and earlier - latest > 0.01:
+        return "falling"
+    return "steady"
+
+
+def _only_run_summary(run: JsonObject) -> str:
+    errors = counts_of(run).get("error") or 0
+    with_errors = f" with {errors} record errors" if errors else ""
+    return f"only one run: {run.get('status')}{with_errors}"
+
+
+def trend_summary(runs: list[JsonObject]) -> str:
+    if not runs:
+        return "never ran"
+    if len(runs) == 1:
+        return _only_run_summary(runs[0])
+    count = len(runs)
+    failed = sum(1 for run in runs if run.get("status") in FAILED_STATUSES)
+    with_errors = sum(1 for run in runs if (counts_of(run).get("error") or 0) > 0)
+    parts: list[str] = []
+    if failed:
+        parts.append(f"{failed} of last {count} failed")
+    if with_errors:
+        parts.append(f"{with_errors} of last {count} had record errors")
+    if not parts:
+        parts.append(f"no failures or record errors in last {count}")
+    direction = error_direction(runs)
+    if direction:
+        parts.append(f"errors {direction}")
+    if any(run.get("status") not in TERMINAL_STATUSES for run in runs):
+        parts.append("one is still running")
+    return "; ".join(parts)
+
+
+def trend_view(runs: list[JsonObject]) -> JsonObject:
+    rows = [
+        {
+            "id": run.get("id"),
+            "status": run.get("status"),
+            "total": counts_of(run).get("total"),
+            "errors": counts_of(run).get("error"),
+        }
+        for run in runs
+    ]
+    return {"runs": rows, "summary": trend_summary(runs)}
+
+
+def _fields_resource(sync: JsonObject) -> str:
+    summary = sync_summary(sync)
+    return f"polytomic://connections/{summary['target_connection_id']}/targets/{summary['target_object']}/fields"
+
+
+def _identity_text(sync: JsonObject) -> tuple[str, str]:
+    """('email → Email', 'email'): the first identity mapping, for advice."""
+    mappings = identity_mappings(sync)
+    if not mappings:
+        return "the identity field", "<identity source field>"
+    first = mappings[0]
+    return f"{first['source_field']} → {first['target']}", str(first["source_field"])
+
+
+def _records(count: int) -> str:
+    return "1 record has" if count == 1 else f"{count} records have"
+
+
+def advice_for_category(category: str, count: int, findings: Findings) -> str:
+    sync = findings.sync
+    sync_id = sync.get("id")
+    execution_id = (findings.execution or {}).get("id")
+    connection_ids = [row["id"] for row in findings.connections if row.get("id")]
+    identity, source_field = _identity_text(sync)
+    advice = {
+        "missing_identity": f"{_records(count)} no value for the identity ({identity}): fix those source rows, "
+        f"or skip them with a model filter on {source_field} (IsNotNull) via model_sync_update.",
+        "missing_required": "Records lack a value the target requires: map a source field to each required "
+        f"target field or fill the source rows; required fields: {_fields_resource(sync)}.",
+        "type_mismatch": "Values do not fit their target fields' type or format: fix or filter out those source "
+        "values, map the column to a target field of a matching type, or correct the model field's type "
+        f"(schemas_patch_field, then models_update); target field types: {_fields_resource(sync)}.",
+        "source_changed": "The source changed under the model (a file, column or object is gone): refresh its "
+        f"schema ({WAIT_SCHEMA_READY}), then update the model (models_update) and the sync's mappings "
+        "(model_sync_update) to what exists now.",
+        "duplicate": "Several target records match one identity value: remove the duplicates in the target, "
+        "or choose an identity field that is unique.",
+        "auth": "A connection's authorization failed: reconnect it (connections_update with reconnect=true "
+        f"returns a new auth_url for the user to open), then check it with {DESCRIBE_CONNECTION}.",
+        "connection": f"A connection could not be reached: check it with {DESCRIBE_CONNECTION}, then re-run "
+        f"with {RUN_SYNC_AND_WAIT}.",
+        "rate_limit": f"The destination rate-limited the run: re-run later with {RUN_SYNC_AND_WAIT}, or "
+        "schedule the sync less often.",
+        "schema_cache": f"A schema cache was not ready: {WAIT_SCHEMA_READY}(connection_ids={connection_ids}), "
+        f"then {RUN_SYNC_AND_WAIT}.",
+        "permission": "The destination refused some writes: check the connected user's permissions, or unmap "
+        f"fields that cannot be written ({_fields_resource(sync)}).",
+    }
+    return advice.get(
+        category,
+        "Read the example messages above; the full error log of the run: model_sync_executions_get_log_urls"
+        f"(sync_id='{sync_id}', id='{execution_id}', type='errors').",
+    )
+
+
+def execution_steps(findings: Findings) -> list[str]:
+    """Advice from the chosen execution: never ran, still running, failed without detail."""
+    sync_id = findings.sync.get("id")
+    execution = findings.execution
+    if execution is None:
+        return [f"It has never run: {RUN_SYNC_AND_WAIT}(sync_id='{sync_id}')."]
+    if execution.get("status") not in TERMINAL_STATUSES:
+        return [
+            f"An execution is in progress: {WAIT_FOR_EXECUTION}(sync_id='{sync_id}', "
+            f"execution_id='{execution.get('id')}'), then {DIAGNOSE_SYNC} again."
+        ]
+    error_count = counts_of(execution).get("error") or 0
+    if findings.errors.total_messages == 0 and (execution.get("status") in FAILED_STATUSES or error_count):
+        return [
+            f"The run reported {error_count} errors without detail: read the error log with "
+            f"model_sync_executions_get_log_urls(sync_id='{sync_id}', id='{execution.get('id')}', type='errors')."
+        ]
+    return []
+
+
+def connection_steps(findings: Findings) -> list[str]:
+    steps: list[str] = []
+    for row in findings.connections:
+        if not row.get("healthy"):
+            steps.append(
+                f"The {row['role']} connection {row.get('id')} is {row.get('status') or 'unreadable'}: reconnect it "
+                "(connections_update with reconnect=true gives a new auth_url for OAuth connections), then "
+                f"{DESCRIBE_CONNECTION} to confirm."
+            )
+        cache = row.get("schema_cache")
+        if cache and not cache.get("ready"):
+            steps.append(
+                f"The {row['role']} connection's schema cache is not ready: "
+                f"{WAIT_SCHEMA_READY}(connection_ids=['{row.get('id')}'])."
+            )
+    return steps
+
+
+def sync_steps(sync: JsonObject) -> list[str]:
+    steps: list[str] = []
+    if sync_problems(sync):
+        steps.append("Fix the sync's configuration problems (sync.problems) with model_sync_update.")
+    schedule = sync_summary(sync)["schedule"]
+    if sync.get("active") is False and schedule not in (None, "manual"):
+        steps.append(f"The sync is paused, so its {schedule} schedule does not run: model_sync_activate(active=true).")
+    return steps
+
+
+def next_steps(findings: Findings) -> list[str]:
+    steps = [*execution_steps(findings), *sync_steps(findings.sync), *connection_steps(findings)]
+    for group in findings.errors.groups:
+        steps.append(advice_for_category(group.category, group.count, findings))
+    steps = list(dict.fromkeys(steps))[:MAX_NEXT_STEPS]
+    if not steps:
+        steps.append("The last run completed without errors; nothing to fix.")
+    return steps
+
+
+# -- reporting -------------------------------------------------------------------------
+
+
+def _execution_ref(execution: Any) -> JsonObject | None:
+    execution = obj(execution)
+    return {"id": execution.get("id"), "status": execution.get("status")} if execution else None
+
+
+def errors_view(findings: Findings) -> JsonObject | None:
+    grouped = findings.errors
+    if not grouped.total_messages:
+        return None
+    view: JsonObject = {
+        "source": findings.error_source,
+        "total": grouped.total_messages,
+        "causes": [group.to_json() for group in grouped.groups],
+    }
+    if grouped.omitted_groups:
+        view["omitted"] = f"{grouped.omitted_messages} more messages in {grouped.omitted_groups} rarer causes"
+    return view
+
+
+def report(findings: Findings) -> JsonObject:
+    sync_view = {**sync_summary(findings.sync), "identity": identity_mappings(findings.sync)}
+    problems = sync_problems(findings.sync)
+    if problems:
+        sync_view["problems"] = problems
+    payload: JsonObject = {
+        "sync": sync_view,
+        "status": {
+            "current_execution": _execution_ref(findings.status.get("current_execution")),
+            "last_execution": _execution_ref(findings.status.get("last_execution")),
+            "next_execution_time": findings.status.get("next_execution_time"),
+        },
+        "execution": execution_view(findings.execution) if findings.execution is not None else None,
+    }
+    errors = errors_view(findings)
+    if errors is not None:
+        payload["errors"] = errors
+    payload["connections"] = findings.connections
+    payload["trend"] = trend_view(findings.runs)
+    payload["next_steps"] = next_steps(findings)
+    return payload
 
 
 def register_diagnose_tools(server: MCPServer[Any]) -> None:
-    """Registers diagnose_sync (being written)."""
+    @server.tool(
+        name=DIAGNOSE_SYNC,
+        annotations=ToolAnnotations(title="Diagnose a sync", read_only_hint=True, open_world_hint=True),
+    )
+    async def diagnose_sync(
+        sync_id: Annotated[str, Field(description="Model sync id (find_resources turns a name into one).")],
+        ctx: ToolContext,
+        execution_id: Annotated[str | None, Field(description="Execution to examine; default the latest.")] = None,
+        recent: Annotated[int, Field(ge=1, le=50, description="Recent runs for the trend.")] = 10,
+    ) -> CallToolResult:
+        """Why a sync fails: status, counts, errors grouped by cause, recent trend, next steps."""
+        api = Api.for_context(ctx)
+        try:
+            findings = await gather_findings(api, sync_id.strip(), execution_id, recent)
+        except StepError as failure:
+            return error_result(failure.text)
+        payload = report(findings)
+        return text_result(json_text(payload), payload)
