@@ -1,11 +1,304 @@
-"""find_resources and describe_connection: names to ids, and what a connection offers."""
+"""find_resources and describe_connection: names to ids, and what a connection offers.
+
+find_resources result:
+
+    results     [{kind: connection, id, name, type, status}
+                 | {kind: model, id, name, connection_id}
+                 | {kind: sync, id, name, target_object, active}
+                 | {kind: bulk_sync, id, name, source_connection_id, destination_connection_id, active}]
+                best match first (exact name or id > prefix > whole word > substring)
+    total_matches, and `more` when more matched than `limit`
+    unavailable {kind: error text} for kinds whose listing failed (absent when all worked)
+
+describe_connection result:
+
+    connection    {id, name, type, type_name, status, status_error?}
+    health        "ok", or what is wrong and what to do (OAuth not completed, unhealthy)
+    capabilities  {source, destination, use_oauth}
+    schema_cache  {status, ready, last_refresh_finished}
+    schemas       sources: [{id, name, fields?: [names]}] (fields for the first 10), schemas_total
+    targets       destinations: [{id, name, modes, identity_required_for}], targets_total
+    next          [text]: where fields and types are, or what to wait for
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Literal
 
 from mcp.server import MCPServer
+from mcp.types import CallToolResult, ToolAnnotations
+from pydantic import Field
+
+from polytomic_mcp.app_state import ToolContext
+from polytomic_mcp.tools.results import error_result, json_text, text_result
+from polytomic_mcp.tools.workflow.api import Api, StepError
+from polytomic_mcp.tools.workflow.name_match import ranked
+from polytomic_mcp.tools.workflow.shapes import (
+    JsonObject,
+    cache_view,
+    items,
+    obj,
+    schema_row,
+    short_text,
+    target_object_row,
+    type_id_of,
+)
+from polytomic_mcp.tools.workflow_names import DESCRIBE_CONNECTION, FIND_RESOURCES, WAIT_SCHEMA_READY
+
+Kind = Literal["connections", "models", "syncs", "bulk_syncs"]
+ALL_KINDS: tuple[Kind, ...] = ("connections", "models", "syncs", "bulk_syncs")
+MAX_LISTED = 1000
+SCHEMAS_WITH_FIELDS = 10
+MAX_SCHEMAS = 50
+MAX_TARGETS = 40
+HEALTHY = "healthy"
+
+
+# -- find_resources --------------------------------------------------------------------
+
+
+def connection_result(item: JsonObject) -> JsonObject:
+    return {
+        "kind": "connection",
+        "id": item.get("id"),
+        "name": item.get("name"),
+        "type": type_id_of(item),
+        "status": item.get("status"),
+    }
+
+
+def model_result(item: JsonObject) -> JsonObject:
+    return {"kind": "model", "id": item.get("id"), "name": item.get("name"), "connection_id": item.get("connection_id")}
+
+
+def sync_result(item: JsonObject) -> JsonObject:
+    target = obj(item.get("target"))
+    return {
+        "kind": "sync",
+        "id": item.get("id"),
+        "name": item.get("name"),
+        "target_object": item.get("target_object") or target.get("object"),
+        "active": item.get("active"),
+    }
+
+
+def bulk_sync_result(item: JsonObject) -> JsonObject:
+    return {
+        "kind": "bulk_sync",
+        "id": item.get("id"),
+        "name": item.get("name"),
+        "source_connection_id": item.get("source_connection_id"),
+        "destination_connection_id": item.get("destination_connection_id"),
+        "active": item.get("active"),
+    }
+
+
+async def _list_plain(api: Api, operation: str) -> list[JsonObject]:
+    return items(await api.data(operation))
+
+
+async def _list_paged(api: Api, operation: str) -> list[JsonObject]:
+    return items(await api.all_pages(operation, limit=MAX_LISTED))
+
+
+Lister = Callable[[Api, str], Awaitable[list[JsonObject]]]
+
+# kind -> (list operation, how to list it, row shape)
+LISTINGS: dict[Kind, tuple[str, Lister, Callable[[JsonObject], JsonObject]]] = {
+    "connections": ("connections_list", _list_plain, connection_result),
+    "models": ("models_list", _list_plain, model_result),
+    "syncs": ("model_sync_list", _list_paged, sync_result),
+    "bulk_syncs": ("bulk_sync_list", _list_plain, bulk_sync_result),
+}
+
+
+async def list_kinds(api: Api, kinds: list[Kind]) -> tuple[list[JsonObject], dict[str, str]]:
+    """Rows of every requested kind, plus the kinds whose listing failed and why."""
+    rows: list[JsonObject] = []
+    unavailable: dict[str, str] = {}
+    for kind in kinds:
+        operation, lister, shape = LISTINGS[kind]
+        try:
+            rows.extend(shape(item) for item in await lister(api, operation))
+        except StepError as failure:
+            unavailable[kind] = failure.text
+    return rows, unavailable
+
+
+def find_payload(rows: list[JsonObject], query: str, limit: int, unavailable: dict[str, str]) -> JsonObject:
+    matches = ranked(rows, query, lambda row: str(row.get("name") or ""), lambda row: str(row.get("id") or ""))
+    payload: JsonObject = {"results": [row for _, row in matches[:limit]], "total_matches": len(matches)}
+    if len(matches) > limit:
+        payload["more"] = (
+            f"{len(matches) - limit} more matches not shown: narrow the query, pick kinds, or raise limit."
+        )
+    if unavailable:
+        payload["unavailable"] = unavailable
+    return payload
+
+
+# -- describe_connection ---------------------------------------------------------------
+
+
+async def load_connection(api: Api, connection_id: str) -> JsonObject:
+    try:
+        return obj(await api.data("connections_get", id=connection_id))
+    except StepError as failure:
+        if failure.status == 404:
+            raise StepError(
+                f"No connection with id {connection_id!r} (Polytomic answered 404). Look it up by name with "
+                f"{FIND_RESOURCES}(query=..., kinds=['connections'])."
+            ) from None
+        raise
+
+
+async def connection_type(api: Api, type_id: str | None) -> JsonObject:
+    """The type's entry in the connection type list (capabilities, OAuth); empty when unknown."""
+    if not type_id:
+        return {}
+    for entry in items(await api.data("connections_get_types")):
+        if entry.get("id") == type_id:
+            return entry
+    return {}
+
+
+def health_text(connection: JsonObject, kind: JsonObject) -> str:
+    status = connection.get("status")
+    if status in (None, HEALTHY):
+        return "ok"
+    if kind.get("use_oauth"):
+        return (
+            f"status {status}: authorization (OAuth) is not complete. The user must open the auth_url returned "
+            "when the connection was created (connections_update with reconnect=true returns a new one); then "
+            f"{WAIT_SCHEMA_READY}."
+        )
+    return (
+        f"status {status}: the connection does not work as configured. Check its configuration "
+        "(connections_test_connection), fix it with connections_update, then describe it again."
+    )
+
+
+async def source_schemas(api: Api, connection_id: str) -> JsonObject:
+    source = obj(await api.data("bulk_sync_get_source", id=connection_id, include_fields=True))
+    schemas = items(source.get("schemas"))
+    rows = [schema_row(schema, index < SCHEMAS_WITH_FIELDS) for index, schema in enumerate(schemas[:MAX_SCHEMAS])]
+    return {"schemas": rows, "schemas_total": len(schemas)}
+
+
+async def target_objects(api: Api, connection_id: str) -> JsonObject:
+    targets = items(await api.data("model_sync_targets_list", id=connection_id))
+    return {"targets": [target_object_row(t) for t in targets[:MAX_TARGETS]], "targets_total": len(targets)}
+
+
+def failure_brief(failure: StepError) -> str:
+    """The failed call and Polytomic's message, on one line (the next-step line is dropped)."""
+    lines = [line for line in failure.text.splitlines() if not line.startswith("next step:")]
+    return "; ".join(lines[:2])
+
+
+async def offerings(api: Api, connection_id: str, capabilities: JsonObject) -> tuple[JsonObject, list[str]]:
+    """Schemas (sources) and target objects (destinations); failures become notes."""
+    found: JsonObject = {}
+    notes: list[str] = []
+    # An unknown type (no capabilities) is tried both ways: the API says what applies.
+    as_source = capabilities.get("source", True)
+    as_destination = capabilities.get("destination", True)
+    for wanted, reader, label in (
+        (as_source, source_schemas, "schemas"),
+        (as_destination, target_objects, "target objects"),
+    ):
+        if not wanted:
+            continue
+        try:
+            found.update(await reader(api, connection_id))
+        except StepError as failure:
+            notes.append(f"Could not list its {label}: {failure_brief(failure)}")
+    return found, notes
+
+
+def next_hints(connection_id: str, described: JsonObject) -> list[str]:
+    hints: list[str] = []
+    cache = obj(described.get("schema_cache"))
+    if cache and not cache.get("ready"):
+        hints.append(
+            f"Schema cache not ready: {WAIT_SCHEMA_READY}(connection_ids=['{connection_id}']), then describe again."
+        )
+    if described.get("schemas"):
+        hints.append(f"Field types of one schema: polytomic://connections/{connection_id}/schemas/{{schema_id}}.")
+    if described.get("targets"):
+        hints.append(
+            f"Target fields (types, identity support): polytomic://connections/{connection_id}/targets/{{target_id}}"
+            "/fields, or model_sync_targets_get_fields."
+        )
+    return hints
+
+
+async def describe(api: Api, connection_id: str) -> JsonObject:
+    connection = await load_connection(api, connection_id)
+    kind = await connection_type(api, type_id_of(connection))
+    capabilities = obj(kind.get("capabilities"))
+    view: JsonObject = {
+        "id": connection.get("id"),
+        "name": connection.get("name"),
+        "type": type_id_of(connection),
+        "type_name": kind.get("name") or obj(connection.get("type")).get("name"),
+        "status": connection.get("status"),
+    }
+    status_error = short_text(connection.get("status_error"), 200)
+    if status_error:
+        view["status_error"] = status_error
+    described: JsonObject = {
+        "connection": view,
+        "health": health_text(connection, kind),
+        "capabilities": {
+            "source": capabilities.get("source"),
+            "destination": capabilities.get("destination"),
+            "use_oauth": kind.get("use_oauth"),
+        },
+        "schema_cache": cache_view(obj(await api.data("schemas_get_status", id=connection_id))),
+    }
+    if connection.get("status") not in (None, HEALTHY):
+        # An unhealthy connection lists nothing; the health text says how to fix it first.
+        described["next"] = ["Its schemas and target objects are listed once it is healthy: describe it again then."]
+        return described
+    found, notes = await offerings(api, connection_id, capabilities)
+    described.update(found)
+    described["next"] = [*notes, *next_hints(connection_id, described)]
+    return described
 
 
 def register_finding_tools(server: MCPServer[Any]) -> None:
-    """Registers find_resources and describe_connection (being written)."""
+    @server.tool(
+        name=FIND_RESOURCES,
+        annotations=ToolAnnotations(title="Find by name", read_only_hint=True, open_world_hint=True),
+    )
+    async def find_resources(
+        ctx: ToolContext,
+        query: Annotated[str, Field(description="Name words, case-insensitive (or an id); empty lists all.")] = "",
+        kinds: Annotated[list[Kind] | None, Field(description="Only these kinds; default all.")] = None,
+        limit: Annotated[int, Field(ge=1, le=100)] = 20,
+    ) -> CallToolResult:
+        """Find connections, models, syncs and bulk syncs by name; ids and key facts, best match first."""
+        api = Api.for_context(ctx)
+        wanted = list(dict.fromkeys(kinds)) if kinds else list(ALL_KINDS)
+        rows, unavailable = await list_kinds(api, wanted)
+        if unavailable and len(unavailable) == len(wanted):
+            return error_result("\n".join(unavailable.values()))
+        payload = find_payload(rows, query, limit, unavailable)
+        return text_result(json_text(payload), payload)
+
+    @server.tool(
+        name=DESCRIBE_CONNECTION,
+        annotations=ToolAnnotations(title="Describe a connection", read_only_hint=True, open_world_hint=True),
+    )
+    async def describe_connection(
+        connection_id: Annotated[str, Field(description="Connection id (find_resources turns a name into one).")],
+        ctx: ToolContext,
+    ) -> CallToolResult:
+        """What a connection offers: health, source schemas with fields, or target objects with modes."""
+        try:
+            payload = await describe(Api.for_context(ctx), connection_id.strip())
+        except StepError as failure:
+            return error_result(failure.text)
+        return text_result(json_text(payload), payload)
