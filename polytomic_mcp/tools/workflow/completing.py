@@ -1,0 +1,223 @@
+"""Completions that turn names into ids, for resource templates and prompt arguments.
+
+The typed text is ranked against names and ids (same ranking as find_resources) and the
+ids come back, best first, at most 20. Dependent arguments (schema_id and target_id need
+connection_id; execution_id needs sync_id) read the already-resolved arguments the client
+sends in the completion context. Any failure (no key, API error, missing dependency)
+completes to nothing: a completion is a convenience, never a protocol error.
+
+The SDK's completion decorator does not pass the request context, which holds the
+credentials; `CompletionRequestCapture` (server middleware, public API) keeps it in a
+context variable for the duration of each completion/complete request.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from typing import Any
+
+from mcp.server import MCPServer
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+from mcp.server.mcpserver import Context
+from mcp.types import Completion, CompletionArgument, CompletionContext, PromptReference, ResourceTemplateReference
+
+from polytomic_mcp.tools.workflow.api import Api, StepError
+from polytomic_mcp.tools.workflow.name_match import ranked
+from polytomic_mcp.tools.workflow.shapes import items, obj, type_id_of
+
+logger = logging.getLogger("polytomic_mcp.completions")
+
+MAX_VALUES = 20
+MAX_LISTED = 500
+MAX_EXECUTIONS = 50
+MAX_CONNECTIONS_SCANNED = 3
+
+Candidate = tuple[str, str]  # (id, name)
+Arguments = dict[str, str]
+CandidateSource = Callable[[Api, Arguments], Awaitable[list[Candidate]]]
+
+_completion_request: ContextVar[ServerRequestContext[Any, Any] | None] = ContextVar(
+    "polytomic_completion_request", default=None
+)
+
+
+class CompletionRequestCapture:
+    """Server middleware: remembers the request context while a completion runs."""
+
+    async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        if ctx.method != "completion/complete":
+            return await call_next(ctx)
+        token = _completion_request.set(ctx)
+        try:
+            return await call_next(ctx)
+        finally:
+            _completion_request.reset(token)
+
+
+# -- candidates ------------------------------------------------------------------------
+
+
+def _pairs(rows: list[dict[str, Any]]) -> list[Candidate]:
+    return [(str(row["id"]), str(row.get("name") or "")) for row in rows if row.get("id")]
+
+
+async def connections(api: Api, _: Arguments) -> list[Candidate]:
+    return _pairs(items(await api.data("connections_list")))
+
+
+async def models(api: Api, _: Arguments) -> list[Candidate]:
+    return _pairs(items(await api.data("models_list")))
+
+
+async def syncs(api: Api, _: Arguments) -> list[Candidate]:
+    return _pairs(items(await api.all_pages("model_sync_list", limit=MAX_LISTED)))
+
+
+async def connection_types(api: Api, _: Arguments) -> list[Candidate]:
+    return _pairs(items(await api.data("connections_get_types")))
+
+
+async def schemas(api: Api, arguments: Arguments) -> list[Candidate]:
+    connection_id = arguments.get("connection_id")
+    if not connection_id:
+        return []
+    source = obj(await api.data("bulk_sync_get_source", id=connection_id))
+    return _pairs(items(source.get("schemas")))
+
+
+async def targets(api: Api, arguments: Arguments) -> list[Candidate]:
+    connection_id = arguments.get("connection_id")
+    if not connection_id:
+        return []
+    return _pairs(items(await api.data("model_sync_targets_list", id=connection_id)))
+
+
+async def executions(api: Api, arguments: Arguments) -> list[Candidate]:
+    """Executions of the sync, newest first; the status stands in for a name."""
+    sync_id = arguments.get("sync_id")
+    if not sync_id:
+        return []
+    runs = items(await api.all_pages("model_sync_executions_list", limit=MAX_EXECUTIONS, sync_id=sync_id))
+    runs.sort(key=lambda run: str(run.get("created_at") or ""), reverse=True)
+    return [(str(run["id"]), str(run.get("status") or "")) for run in runs if run.get("id")]
+
+
+async def _connections_of_type(api: Api, type_id: str) -> list[dict[str, Any]]:
+    return [row for row in items(await api.data("connections_list")) if type_id_of(row) == type_id]
+
+
+async def gcs_buckets(api: Api, _: Arguments) -> list[Candidate]:
+    buckets = [obj(row.get("configuration")).get("bucket") for row in await _connections_of_type(api, "gcs")]
+    return [(str(bucket), str(bucket)) for bucket in dict.fromkeys(buckets) if bucket]
+
+
+async def gcs_files(api: Api, _: Arguments) -> list[Candidate]:
+    """CSV files (schemas) of the first few GCS connections."""
+    found: list[Candidate] = []
+    for row in (await _connections_of_type(api, "gcs"))[:MAX_CONNECTIONS_SCANNED]:
+        try:
+            found.extend(await schemas(api, {"connection_id": str(row.get("id"))}))
+        except StepError:
+            continue  # a connection still caching its schemas offers nothing yet
+    return found
+
+
+async def salesforce_objects(api: Api, _: Arguments) -> list[Candidate]:
+    found: list[Candidate] = []
+    for row in (await _connections_of_type(api, "salesforce"))[:MAX_CONNECTIONS_SCANNED]:
+        try:
+            found.extend(await targets(api, {"connection_id": str(row.get("id"))}))
+        except StepError:
+            continue  # not authorized yet: it has no objects to offer
+    return found
+
+
+# Resource template variables, by name (the same name means the same thing in every template).
+TEMPLATE_ARGUMENTS: dict[str, CandidateSource] = {
+    "connection_id": connections,
+    "model_id": models,
+    "sync_id": syncs,
+    "type_id": connection_types,
+    "schema_id": schemas,
+    "target_id": targets,
+    "execution_id": executions,
+}
+
+# (prompt name, argument) -> candidates.
+PROMPT_ARGUMENTS: dict[tuple[str, str], CandidateSource] = {
+    ("triage_failing_sync", "sync"): syncs,
+    ("setup_bulk_sync", "source_connection"): connections,
+    ("setup_bulk_sync", "destination_connection"): connections,
+    ("setup_gcs_csv_to_salesforce", "bucket"): gcs_buckets,
+    ("setup_gcs_csv_to_salesforce", "csv_key"): gcs_files,
+    ("setup_gcs_csv_to_salesforce", "salesforce_object"): salesforce_objects,
+}
+
+# Candidates whose order already means something (newest first) are filtered, not re-ranked.
+KEEP_ORDER: frozenset[CandidateSource] = frozenset({executions})
+
+
+# -- answering -------------------------------------------------------------------------
+
+
+def source_for(ref: PromptReference | ResourceTemplateReference, argument: str) -> CandidateSource | None:
+    if isinstance(ref, ResourceTemplateReference):
+        if not ref.uri.startswith("polytomic://") or "{" + argument + "}" not in ref.uri:
+            return None
+        return TEMPLATE_ARGUMENTS.get(argument)
+    return PROMPT_ARGUMENTS.get((ref.name, argument))
+
+
+def matching_ids(candidates: list[Candidate], typed: str, keep_order: bool) -> list[str]:
+    if keep_order:
+        wanted = typed.strip().lower()
+        chosen = [cid for cid, name in candidates if cid.lower().startswith(wanted) or name.lower().startswith(wanted)]
+    else:
+        chosen = [cid for _, (cid, _name) in ranked(candidates, typed, lambda c: c[1], lambda c: c[0])]
+    return list(dict.fromkeys(chosen))
+
+
+def completion_of(ids: list[str]) -> Completion:
+    return Completion(values=ids[:MAX_VALUES], total=len(ids), has_more=len(ids) > MAX_VALUES)
+
+
+EMPTY = Completion(values=[], total=0, has_more=False)
+
+
+async def complete(
+    server: MCPServer[Any],
+    ref: PromptReference | ResourceTemplateReference,
+    argument: CompletionArgument,
+    context: CompletionContext | None,
+) -> Completion:
+    source = source_for(ref, argument.name)
+    request = _completion_request.get()
+    if source is None or request is None:
+        return EMPTY
+    resolved = dict((context.arguments if context else None) or {})
+    try:
+        api = Api.for_context(Context(request_context=request, mcp_server=server))
+        candidates = await source(api, resolved)
+    except StepError as failure:
+        logger.info("completion of %s found nothing: %s", argument.name, failure.text.splitlines()[0])
+        return EMPTY
+    except Exception:
+        logger.exception("completion of %s failed", argument.name)
+        return EMPTY
+    return completion_of(matching_ids(candidates, argument.value, source in KEEP_ORDER))
+
+
+def register_completions(server: MCPServer[Any]) -> None:
+    """The completion handler, plus the middleware that gives it the request's credentials."""
+    if not any(isinstance(m, CompletionRequestCapture) for m in server.middleware):
+        server.middleware.append(CompletionRequestCapture())
+
+    @server.completion()  # type: ignore[no-untyped-call, untyped-decorator]  # the SDK leaves it untyped
+    async def complete_argument(
+        ref: PromptReference | ResourceTemplateReference,
+        argument: CompletionArgument,
+        context: CompletionContext | None,
+    ) -> Completion:
+        return await complete(server, ref, argument, context)
