@@ -89,7 +89,7 @@ GCS_CONFIG = {
             "private_key": "-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----\n",
         }
     ),
-    "bucket": "acme-exports",
+    "bucket": "sandbox-exports",
 }
 
 
