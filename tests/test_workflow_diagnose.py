@@ -107,14 +107,7 @@ async def test_a_failed_run_names_the_changed_source(sandbox: RunningSandbox) ->
     async with Client(seed_server(sandbox.base_url, key)) as client:
         seed = await setup_seed(client)
         # The file loses its monthly_spend column, which the sync maps: the next run fails.
-        async with httpx.AsyncClient(base_url=sandbox.base_url, headers={"Authorization": f"Bearer {key}"}) as admin:
-            replaced = await admin.post(
-                f"/sandbox/buckets/{SEED_BUCKET}/files",
-                params={"key": SEED_FILE},
-                content=b"email,first_name,last_name\nada@example.com,Ada,Lovelace\n",
-                headers={"content-type": "text/csv"},
-            )
-            assert replaced.status_code == 200, replaced.text
+        await replace_seed_file(sandbox, key, b"email,first_name,last_name\nada@example.com,Ada,Lovelace\n")
         failed = await run_to_end(client, seed.sync_id)
         report = await diagnose(client, sync_id=seed.sync_id)
 
@@ -127,6 +120,38 @@ async def test_a_failed_run_names_the_changed_source(sandbox: RunningSandbox) ->
     # A failed run also checks the schema caches of both connections.
     assert all(row["schema_cache"]["ready"] for row in report["connections"])
     assert any("models_update" in step for step in report["next_steps"])
+
+
+async def replace_seed_file(sandbox: RunningSandbox, key: str, content: bytes) -> None:
+    """Swap the seed CSV for `content` (the admin surface acts on the caller's tenant)."""
+    async with httpx.AsyncClient(base_url=sandbox.base_url, headers={"Authorization": f"Bearer {key}"}) as admin:
+        replaced = await admin.post(
+            f"/sandbox/buckets/{SEED_BUCKET}/files",
+            params={"key": SEED_FILE},
+            content=content,
+            headers={"content-type": "text/csv"},
+        )
+    assert replaced.status_code == 200, replaced.text
+
+
+async def test_many_errors_are_grouped_from_the_listed_sample(sandbox: RunningSandbox) -> None:
+    key = tenant()
+    header = "email,first_name,last_name,company,plan,monthly_spend,signup_date\n"
+    no_email = "".join(f",Ann{n},Lee{n},Acme,pro,10,2024-01-01\n" for n in range(30))
+    bad_spend = "".join(f"p{n}@example.com,Pat{n},Kim{n},Acme,pro,lots,2024-01-01\n" for n in range(15))
+    async with Client(seed_server(sandbox.base_url, key)) as client:
+        seed = await setup_seed(client, run=False)
+        await replace_seed_file(sandbox, key, (header + no_email + bad_spend).encode())
+        await run_to_end(client, seed.sync_id)
+        report = await diagnose(client, sync_id=seed.sync_id)
+
+    errors = report["errors"]
+    assert report["execution"]["counts"]["error"] == 45
+    listed = errors["total"]
+    assert listed < 45 and listed == sum(cause["count"] for cause in errors["causes"])
+    assert errors["sampled"].startswith(f"grouped the {listed} messages the execution lists, of 45 record errors")
+    assert "model_sync_executions_get_log_urls" in errors["sampled"]
+    assert report["next_steps"][0].startswith(f"At least {listed} records have no value for the identity")
 
 
 @pytest.mark.parametrize("mode", ["auto", "legacy"])

@@ -282,7 +282,10 @@ def _identity_text(sync: JsonObject) -> tuple[str, str]:
     return f"{first['source_field']} → {first['target']}", str(first["source_field"])
 
 
-def _records(count: int) -> str:
+def _records(count: int, at_least: bool) -> str:
+    """'3 records have', or 'At least 20 records have' when only a sample of the errors was listed."""
+    if at_least:
+        return f"At least {count} records have"
     return "1 record has" if count == 1 else f"{count} records have"
 
 
@@ -292,8 +295,9 @@ def advice_for_category(category: str, count: int, findings: Findings) -> str:
     execution_id = (findings.execution or {}).get("id")
     connection_ids = [row["id"] for row in findings.connections if row.get("id")]
     identity, source_field = _identity_text(sync)
+    records = _records(count, at_least=sample_note(findings) is not None)
     advice = {
-        "missing_identity": f"{_records(count)} no value for the identity ({identity}): fix those source rows, "
+        "missing_identity": f"{records} no value for the identity ({identity}): fix those source rows, "
         f"or skip them with a model filter on {source_field} (IsNotNull) via model_sync_update.",
         "missing_required": "Records lack a value the target requires: map a source field to each required "
         f"target field or fill the source rows; required fields: {_fields_resource(sync)}.",
@@ -389,6 +393,20 @@ def _execution_ref(execution: Any) -> JsonObject | None:
     return {"id": execution.get("id"), "status": execution.get("status")} if execution else None
 
 
+def sample_note(findings: Findings) -> str | None:
+    """Executions list only their first errors: say so when the counts show more."""
+    execution = findings.execution or {}
+    recorded = counts_of(execution).get("error") or 0
+    listed = findings.errors.total_messages
+    if findings.error_source != "execution errors" or recorded <= listed:
+        return None
+    return (
+        f"grouped the {listed} messages the execution lists, of {recorded} record errors; every error: "
+        f"model_sync_executions_get_log_urls(sync_id='{findings.sync.get('id')}', id='{execution.get('id')}', "
+        "type='errors')"
+    )
+
+
 def errors_view(findings: Findings) -> JsonObject | None:
     grouped = findings.errors
     if not grouped.total_messages:
@@ -400,6 +418,9 @@ def errors_view(findings: Findings) -> JsonObject | None:
     }
     if grouped.omitted_groups:
         view["omitted"] = f"{grouped.omitted_messages} more messages in {grouped.omitted_groups} rarer causes"
+    sampled = sample_note(findings)
+    if sampled:
+        view["sampled"] = sampled
     return view
 
 
