@@ -12,8 +12,13 @@ import httpx
 import pytest
 from mcp.client import Client
 
+from polytomic_mcp.client import PolytomicClient
 from polytomic_mcp.sandbox import RunningSandbox, SandboxConfig, start_sandbox
-from polytomic_mcp.tools.workflow.diagnose import error_direction, trend_summary
+from polytomic_mcp.settings import Settings, request_scope
+from polytomic_mcp.tools.executor import OperationCall
+from polytomic_mcp.tools.operation_tools import operation_tools
+from polytomic_mcp.tools.workflow.api import Api
+from polytomic_mcp.tools.workflow.diagnose import Findings, error_direction, read_errors, trend_summary
 from polytomic_mcp.tools.workflow.error_causes import cause_template, group_errors
 from tests.seed_setup import SEED_BUCKET, SEED_FILE, result_text, run_to_end, seed_server, setup_seed
 
@@ -152,6 +157,27 @@ async def test_many_errors_are_grouped_from_the_listed_sample(sandbox: RunningSa
     assert errors["sampled"].startswith(f"grouped the {listed} messages the execution lists, of 45 record errors")
     assert "model_sync_executions_get_log_urls" in errors["sampled"]
     assert report["next_steps"][0].startswith(f"At least {listed} records have no value for the identity")
+
+
+async def test_console_log_stands_in_when_errors_are_not_listed(sandbox: RunningSandbox) -> None:
+    """The sandbox always lists errors[]; the real API may not. Read a real run with them removed."""
+    key = tenant()
+    async with Client(seed_server(sandbox.base_url, key)) as client:
+        seed = await setup_seed(client)
+    assert seed.execution is not None
+    settings = Settings(api_key=key, sandbox=True)
+    http = PolytomicClient(base_url=sandbox.base_url)
+    try:
+        api = Api(OperationCall(http, settings, request_scope(settings, None), over_http=False), operation_tools())
+        unlisted = {**seed.execution, "errors": []}
+        findings = Findings(sync={"id": seed.sync_id}, status={}, runs=[], execution=unlisted)
+        await read_errors(api, seed.sync_id, unlisted, findings)
+    finally:
+        await http.aclose()
+
+    assert findings.error_source == "console log"
+    (group,) = findings.errors.groups
+    assert group.cause == "Processed <n> records: <n> inserted, <n> updated, <n> deleted, <n> errors"
 
 
 @pytest.mark.parametrize("mode", ["auto", "legacy"])
