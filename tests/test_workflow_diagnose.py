@@ -20,7 +20,7 @@ from polytomic_mcp.tools.operation_tools import operation_tools
 from polytomic_mcp.tools.workflow.api import Api
 from polytomic_mcp.tools.workflow.diagnose import Findings, error_direction, read_errors, trend_summary
 from polytomic_mcp.tools.workflow.error_causes import cause_template, group_errors
-from tests.seed_setup import SEED_BUCKET, SEED_FILE, result_text, run_to_end, seed_server, setup_seed
+from tests.seed_setup import SEED_BUCKET, SEED_DOMAIN, SEED_FILE, result_text, run_to_end, seed_server, setup_seed
 
 pytestmark = pytest.mark.anyio
 Mode = Literal["auto", "legacy"]
@@ -125,6 +125,29 @@ async def test_a_failed_run_names_the_changed_source(sandbox: RunningSandbox) ->
     # A failed run also checks the schema caches of both connections.
     assert all(row["schema_cache"]["ready"] for row in report["connections"])
     assert any("models_update" in step for step in report["next_steps"])
+
+
+async def test_an_unauthorized_target_says_to_reconnect(sandbox: RunningSandbox) -> None:
+    async with Client(seed_server(sandbox.base_url, tenant())) as client:
+        seed = await setup_seed(client, run=False)
+        # Reconnecting starts OAuth again: until the new auth_url is opened, the connection is unhealthy.
+        reconnect = {
+            "id": seed.salesforce_connection_id,
+            "name": "Salesforce",
+            "configuration": {"domain": SEED_DOMAIN},
+            "reconnect": True,
+        }
+        reconnected = await client.call_tool("connections_update", reconnect)
+        assert not reconnected.is_error, result_text(reconnected)
+        report = await diagnose(client, sync_id=seed.sync_id)
+
+    target = next(row for row in report["connections"] if row["role"] == "target")
+    assert target["healthy"] is False and target["status"] == "unhealthy"
+    assert "authorization required" in target["status_error"]
+    first, *rest = report["next_steps"]
+    assert first.startswith(f"The target connection {seed.salesforce_connection_id} is unhealthy: reconnect it")
+    assert "auth_url" in first
+    assert rest == [f"It has never run: run_sync_and_wait(sync_id='{seed.sync_id}')."]
 
 
 async def replace_seed_file(sandbox: RunningSandbox, key: str, content: bytes) -> None:

@@ -34,8 +34,10 @@ from polytomic_mcp.tools.workflow.api import Api, StepError
 from polytomic_mcp.tools.workflow.error_causes import GroupedErrors, group_errors
 from polytomic_mcp.tools.workflow.shapes import (
     FAILED_STATUSES,
+    HEALTHY,
     TERMINAL_STATUSES,
     JsonObject,
+    brief_failure,
     cache_view,
     connection_row,
     counts_of,
@@ -43,6 +45,7 @@ from polytomic_mcp.tools.workflow.shapes import (
     identity_mappings,
     items,
     obj,
+    short_text,
     sync_problems,
     sync_summary,
 )
@@ -172,11 +175,13 @@ async def check_connections(api: Api, sync: JsonObject, with_cache: bool) -> lis
     rows: list[JsonObject] = []
     for connection_id, role in roles:
         try:
-            row = {"role": role, **connection_row(obj(await api.data("connections_get", id=connection_id)))}
+            connection = obj(await api.data("connections_get", id=connection_id))
         except StepError as failure:
-            rows.append({"role": role, "id": connection_id, "healthy": False, "problem": failure.text.split("\n")[0]})
+            rows.append({"role": role, "id": connection_id, "healthy": False, "problem": brief_failure(failure.text)})
             continue
-        row["healthy"] = row["status"] in (None, "healthy")
+        row = {"role": role, **connection_row(connection), "healthy": connection.get("status") in (None, HEALTHY)}
+        if not row["healthy"] and short_text(connection.get("status_error"), 160):
+            row["status_error"] = short_text(connection.get("status_error"), 160)
         if with_cache:
             with suppress(StepError):  # cache status is a hint; a failure here says nothing about the sync
                 row["schema_cache"] = cache_view(obj(await api.data("schemas_get_status", id=connection_id)))
@@ -350,9 +355,14 @@ def execution_steps(findings: Findings) -> list[str]:
 def connection_steps(findings: Findings) -> list[str]:
     steps: list[str] = []
     for row in findings.connections:
-        if not row.get("healthy"):
+        if row.get("problem"):
             steps.append(
-                f"The {row['role']} connection {row.get('id')} is {row.get('status') or 'unreadable'}: reconnect it "
+                f"The {row['role']} connection {row.get('id')} could not be read ({row['problem']}): if it was "
+                f"deleted, point the sync or its model at an existing one ({FIND_RESOURCES}, then model_sync_update)."
+            )
+        elif not row.get("healthy"):
+            steps.append(
+                f"The {row['role']} connection {row.get('id')} is {row.get('status')}: reconnect it "
                 "(connections_update with reconnect=true gives a new auth_url for OAuth connections), then "
                 f"{DESCRIBE_CONNECTION} to confirm."
             )
@@ -376,7 +386,8 @@ def sync_steps(sync: JsonObject) -> list[str]:
 
 
 def next_steps(findings: Findings) -> list[str]:
-    steps = [*execution_steps(findings), *sync_steps(findings.sync), *connection_steps(findings)]
+    # Blockers first: a broken connection or sync setup makes re-running pointless.
+    steps = [*connection_steps(findings), *sync_steps(findings.sync), *execution_steps(findings)]
     for group in findings.errors.groups:
         steps.append(advice_for_category(group.category, group.count, findings))
     steps = list(dict.fromkeys(steps))[:MAX_NEXT_STEPS]

@@ -35,7 +35,9 @@ from polytomic_mcp.tools.results import error_result, json_text, text_result
 from polytomic_mcp.tools.workflow.api import Api, StepError
 from polytomic_mcp.tools.workflow.name_match import ranked
 from polytomic_mcp.tools.workflow.shapes import (
+    HEALTHY,
     JsonObject,
+    brief_failure,
     cache_view,
     items,
     obj,
@@ -52,7 +54,6 @@ MAX_LISTED = 1000
 SCHEMAS_WITH_FIELDS = 10
 MAX_SCHEMAS = 50
 MAX_TARGETS = 40
-HEALTHY = "healthy"
 
 
 # -- find_resources --------------------------------------------------------------------
@@ -191,12 +192,6 @@ async def target_objects(api: Api, connection_id: str) -> JsonObject:
     return {"targets": [target_object_row(t) for t in targets[:MAX_TARGETS]], "targets_total": len(targets)}
 
 
-def failure_brief(failure: StepError) -> str:
-    """The failed call and Polytomic's message, on one line (the next-step line is dropped)."""
-    lines = [line for line in failure.text.splitlines() if not line.startswith("next step:")]
-    return "; ".join(lines[:2])
-
-
 async def offerings(api: Api, connection_id: str, capabilities: JsonObject) -> tuple[JsonObject, list[str]]:
     """Schemas (sources) and target objects (destinations); failures become notes."""
     found: JsonObject = {}
@@ -213,7 +208,7 @@ async def offerings(api: Api, connection_id: str, capabilities: JsonObject) -> t
         try:
             found.update(await reader(api, connection_id))
         except StepError as failure:
-            notes.append(f"Could not list its {label}: {failure_brief(failure)}")
+            notes.append(f"Could not list its {label}: {brief_failure(failure.text)}")
     return found, notes
 
 

@@ -17,6 +17,7 @@ JsonObject = dict[str, Any]
 
 TERMINAL_STATUSES = TERMINAL
 FAILED_STATUSES = frozenset({"failed", "interrupted"})
+HEALTHY = "healthy"
 DESCRIPTION_CHARS = 100
 ALWAYS_COUNTED = frozenset({"total", "error"})
 
@@ -178,3 +179,9 @@ def short_text(value: Any, limit: int = DESCRIPTION_CHARS) -> str | None:
         return None
     text = " ".join(value.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def brief_failure(text: str) -> str:
+    """A StepError's text on one line: the failed call and Polytomic's message, without the advice."""
+    lines = [line for line in text.splitlines() if not line.startswith("next step:")]
+    return "; ".join(lines[:2])
