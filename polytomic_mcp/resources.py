@@ -109,10 +109,24 @@ async def connection_schemas(api: Api, connection_id: str) -> JsonObject:
     }
 
 
+async def schema_by_id(api: Api, connection_id: str, schema_id: str) -> JsonObject:
+    """One schema; ids holding a slash (files in folders) may not route, so look in the full listing then."""
+    try:
+        return obj(await api.data("schemas_get", id=connection_id, schema_id=schema_id))
+    except StepError as failure:
+        if failure.status != 404 or "/" not in schema_id:
+            raise
+        source = obj(await api.data("bulk_sync_get_source", id=connection_id, include_fields=True))
+        for schema in items(source.get("schemas")):
+            if schema.get("id") == schema_id:
+                return schema
+        raise
+
+
 async def connection_schema(api: Api, connection_id: str, schema_id: str) -> JsonObject:
     hint = f"List the schemas with polytomic://connections/{connection_id}/schemas, or complete schema_id."
     with api_failures(f"schema in connection {connection_id}:", schema_id, hint):
-        schema = obj(await api.data("schemas_get", id=connection_id, schema_id=schema_id))
+        schema = await schema_by_id(api, connection_id, schema_id)
     return {
         "connection_id": connection_id,
         "id": schema.get("id", schema_id),

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any, Literal
 
+import httpx
 import pytest
 from mcp import MCPError
 from mcp.client import Client
@@ -22,9 +23,11 @@ from tests.seed_setup import (
     SEED_COLUMNS,
     SEED_FILE,
     SeedIds,
+    create_gcs_connection,
     create_salesforce_connection,
     seed_server,
     setup_seed,
+    wait_until_fresh,
 )
 
 pytestmark = pytest.mark.anyio
@@ -165,6 +168,28 @@ async def test_every_template_reads_compact_json(sandbox: RunningSandbox, mode: 
     assert gcs_type["members"]["service_account"]["sensitive"] is True
     assert gcs_type["members"]["single_table_file_format"]["enum"] == ["csv", "json", "parquet"]
     assert gcs_type["capabilities"] == {"source": True, "destination": True}
+
+
+async def test_a_schema_id_with_a_slash_reads_through_percent_encoding(sandbox: RunningSandbox) -> None:
+    key = tenant()
+    async with httpx.AsyncClient(base_url=sandbox.base_url, headers={"Authorization": f"Bearer {key}"}) as admin:
+        added = await admin.post(
+            f"/sandbox/buckets/{SEED_BUCKET}/files",
+            params={"key": "exports/contacts.csv"},
+            content=b"email,signed_up\nada@example.com,2024-01-01\n",
+            headers={"content-type": "text/csv"},
+        )
+        assert added.status_code == 200, added.text
+    async with Client(seed_server(sandbox.base_url, key)) as client:
+        gcs_id = await create_gcs_connection(client)
+        await wait_until_fresh(client, gcs_id)
+        schema = await read_json(client, f"polytomic://connections/{gcs_id}/schemas/exports%2Fcontacts.csv")
+
+    assert schema["id"] == "exports/contacts.csv"
+    assert schema["fields"] == [
+        {"id": "email", "name": "email", "type": "string"},
+        {"id": "signed_up", "name": "signed_up", "type": "datetime"},
+    ]
 
 
 async def test_unknown_ids_are_not_found_errors_that_say_where_to_look(sandbox: RunningSandbox) -> None:
