@@ -100,9 +100,9 @@ def _conform_object(value: dict[str, Any], schema: JsonSchema, kinds: list[str] 
             if conformed is not MISSING:
                 fitted[key] = conformed
     # Every stored object keeps its id, even where the SDK's model forgot to declare it.
-    if "id" in value and "id" not in props and schema.get("additionalProperties", True) is not False:
-        if isinstance(value["id"], str):
-            fitted["id"] = value["id"]
+    open_schema = schema.get("additionalProperties", True) is not False
+    if open_schema and "id" not in props and isinstance(value.get("id"), str):
+        fitted["id"] = value["id"]
     for key in schema.get("required", []):
         if key not in fitted:
             made = synthesize(props.get(key, {}), root, {})

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 from polytomic_mcp.sandbox.context import Runtime
@@ -46,21 +47,6 @@ class RunResult:
         self.error += 1
         if len(self.record_errors) < MAX_KEPT_ERRORS:
             self.record_errors.append(f"row {row}: {message}")
-
-
-def _domain_key(value: str) -> str:
-    text = value.strip().casefold()
-    for prefix in ("https://", "http://"):
-        text = text.removeprefix(prefix)
-    text = text.split("/", 1)[0].split(":", 1)[0]
-    return text.removeprefix("www.")
-
-
-def _matcher(function: str) -> Callable[[str], str]:
-    """Identity functions: Equality compares trimmed, case-folded text; the domain functions compare hosts."""
-    if function in ("DomainMatch", "HostnameMatch"):
-        return _domain_key
-    return salesforce.normalize
 
 
 def _source_rows(runtime: Runtime, org: str, model: dict[str, Any]) -> Iterator[tuple[list[str], Iterator[list[Any]]]]:
@@ -137,96 +123,141 @@ def run(runtime: Runtime, org: str, sync: dict[str, Any], should_stop: Callable[
         raise RunFailed(f"target object {sync['target']['object']} no longer exists")
     mode: Mode = sync["mode"]
     identities = identity_mappings(sync)
-    identity_field: FieldDef | None = None
-    if identities:
-        identity_field = obj.field(identities[0]["target"])
-    writer = RecordWriter(store, obj, identity_field)
+    identity_field = obj.field(identities[0]["target"]) if identities else None
+    columns = tuple(str(m["target"]) for m in sync["fields"])
+    writer = RecordWriter(store, obj, identity_field, columns)
     result = RunResult()
     for header, rows in _source_rows(runtime, org, model):
         position = {name: i for i, name in enumerate(header)}
         plan = _mapping_plan(sync, obj, position)
-        identity_plan = None
+        identity_plan: tuple[int, FieldDef] | None = None
         if identities and identity_field is not None:
-            identity_plan = (
-                position[identities[0]["source"]["field"]],
-                identity_field,
-                _matcher(identities[0]["function"]),
-            )
+            column = position.get(identities[0]["source"]["field"])
+            if column is None:
+                raise RunFailed(f"identity column {identities[0]['source']['field']!r} is missing from the data")
+            identity_plan = (column, identity_field)
         conditions = (sync.get("model_filters") or {}).get("conditions") or []
         keep = _filter(conditions, header) if conditions else None
-        batch: list[Item] = []
-        for number, row in enumerate(rows, start=1):
-            if keep is not None and not keep(row):
-                continue
-            result.total += 1
-            item = _prepare(number, row, plan, identity_plan, result)
-            if item is None:
-                continue
-            batch.append(item)
-            if len(batch) >= BATCH_ROWS:
-                _write(writer, mode, batch, result)
-                batch = []
-                if should_stop():
-                    result.canceled = True
-                    return result
-        if batch:
-            _write(writer, mode, batch, result)
+        number = 0
+        while True:
+            chunk = list(islice(rows, BATCH_ROWS))
+            if not chunk:
+                break
+            numbers = list(range(number + 1, number + 1 + len(chunk)))
+            number += len(chunk)
+            if keep is not None:
+                kept = [(n, r) for n, r in zip(numbers, chunk, strict=True) if keep(r)]
+                numbers, chunk = [n for n, _ in kept], [r for _, r in kept]
+            result.total += len(chunk)
+            items = _prepare_batch(numbers, chunk, plan, identity_plan, result)
+            _write(writer, mode, items, result)
+            if should_stop():
+                result.canceled = True
+                return result
     return result
 
 
-Plan = list[tuple[str, int, FieldDef | None, Any]]
+# How a mapped value is converted: plain text is only trimmed; numbers take a fast path
+# (they are the common typed case); everything else goes through ``salesforce.coerce``.
+TEXT, NUMBER, OTHER = 0, 1, 2
+Plan = list[tuple[int, int, FieldDef, Any]]
 
 
 def _mapping_plan(sync: dict[str, Any], obj: salesforce.ObjectDef, position: dict[str, int]) -> Plan:
-    """(target field id, source column or -1, converter field or None for plain text, fixed value)."""
+    """Per mapped field: (source column or -1 for a fixed value, conversion, target field, fixed value)."""
     plan: Plan = []
     for mapping in sync["fields"]:
         target = obj.field(mapping["target"])
-        assert target is not None
-        plain = target.type in ("string", "picklist", "textarea", "phone", "reference")
-        converter = None if plain else target
+        if target is None:
+            raise RunFailed(f"target field {mapping['target']!r} no longer exists")
+        if target.type in salesforce.TEXT_TYPES and target.type != "email":
+            kind = TEXT
+        elif target.type in ("double", "currency", "percent"):
+            kind = NUMBER
+        else:
+            kind = OTHER
         if mapping.get("source"):
             column = position.get(mapping["source"]["field"])
             if column is None:
                 raise RunFailed(f"source column {mapping['source']['field']!r} is missing from the data")
-            plan.append((target.id, column, converter, None))
+            plan.append((column, kind, target, None))
         else:
-            plan.append((target.id, -1, converter, mapping.get("override_value")))
+            try:
+                fixed = salesforce.coerce(target, mapping.get("override_value"))
+            except ValueError as exc:
+                raise RunFailed(f"override value: {exc}") from None
+            plan.append((-1, kind, target, fixed))
     return plan
 
 
-def _prepare(
-    number: int,
-    row: list[Any],
-    plan: Plan,
-    identity: tuple[int, FieldDef, Callable[[str], str]] | None,
-    result: RunResult,
-) -> Item | None:
-    values: dict[str, Any] = {}
-    width = len(row)
+def _column(chunk: list[list[Any]], column: int) -> list[Any]:
     try:
-        for target_id, column, converter, fixed in plan:
-            raw = fixed if column < 0 else (row[column] if column < width else "")
-            if converter is None:
-                values[target_id] = raw.strip() or None if isinstance(raw, str) else raw
-            else:
-                values[target_id] = salesforce.coerce(converter, raw)
-        key = None
-        on_create: dict[str, Any] = {}
-        if identity is not None:
-            column, field_def, match = identity
-            raw_identity = row[column] if column < width else ""
-            if not str(raw_identity).strip():
-                result.add_error(number, f"no value for the identity field ({field_def.id})")
-                return None
-            value = salesforce.coerce(field_def, raw_identity)
-            key = match(str(value))
-            if field_def.createable:
-                on_create[field_def.id] = value
-    except ValueError as exc:
-        result.add_error(number, str(exc))
-        return None
-    return Item(number, key, values, on_create)
+        return [row[column] for row in chunk]
+    except IndexError:  # short rows read as empty cells
+        return [row[column] if column < len(row) else "" for row in chunk]
+
+
+def _slow(raw: list[Any], target: FieldDef, bad: dict[int, str]) -> list[Any]:
+    """Converts one value at a time, recording the rows whose value does not fit."""
+    out: list[Any] = []
+    for index, value in enumerate(raw):
+        try:
+            out.append(salesforce.coerce(target, value))
+        except ValueError as exc:
+            bad.setdefault(index, str(exc))
+            out.append(None)
+    return out
+
+
+def _prepare_batch(
+    numbers: list[int], chunk: list[list[Any]], plan: Plan, identity: tuple[int, FieldDef] | None, result: RunResult
+) -> list[Item]:
+    """Converts a batch column by column (fast comprehensions), falling back to row by row
+    only for a column that holds a bad value."""
+    size = len(chunk)
+    bad: dict[int, str] = {}
+    columns: list[list[Any]] = []
+    for column, kind, target, fixed in plan:
+        if column < 0:
+            columns.append([fixed] * size)
+            continue
+        raw = _column(chunk, column)
+        if kind == TEXT:
+            columns.append([value.strip() or None for value in raw])
+            continue
+        if kind == NUMBER:
+            try:
+                columns.append([float(value) if value else None for value in raw])
+                continue
+            except ValueError:
+                pass
+        columns.append(_slow(raw, target, bad))
+    keys: list[str | None] = [None] * size
+    identity_values: list[Any] = [None] * size
+    if identity is not None:
+        column, field_def = identity
+        stripped = [value.strip() for value in _column(chunk, column)]
+        for index, value in enumerate(stripped):
+            if not value:
+                bad.setdefault(index, f"no value for the identity field ({field_def.id})")
+        if field_def.type == "email":
+            # Fast path: one cheap test per value; only invalid ones get a message.
+            valid = list(map(salesforce.valid_email, stripped))
+            for index, ok in enumerate(valid):
+                if not ok and stripped[index]:
+                    bad.setdefault(index, f"{field_def.id}: invalid email address {stripped[index]!r}")
+            identity_values = list(stripped)
+            keys = [value.casefold() for value in stripped]
+        elif field_def.type in salesforce.TEXT_TYPES:
+            identity_values = list(stripped)
+            keys = [value.casefold() for value in stripped]
+        else:
+            identity_values = _slow(stripped, field_def, bad)
+            keys = [salesforce.normalize(str(v)) if v is not None else None for v in identity_values]
+    rows = list(zip(*columns, strict=True)) if columns else [()] * size
+    for index in sorted(bad):
+        result.add_error(numbers[index], bad[index])
+    return [(numbers[i], keys[i], rows[i], identity_values[i]) for i in range(size) if i not in bad]
 
 
 def _write(writer: RecordWriter, mode: Mode, batch: list[Item], result: RunResult) -> None:

@@ -20,7 +20,6 @@ from polytomic_mcp.sandbox.errors import bad_request
 from polytomic_mcp.sandbox.store import Store
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 NUMERIC_TYPES = frozenset({"double", "currency", "percent", "int"})
 TEXT_TYPES = frozenset({"string", "email", "phone", "url", "picklist", "textarea", "reference"})
 INSERT_CHUNK = 200  # rows per multi-row INSERT statement
@@ -119,6 +118,12 @@ class ObjectDef:
         return cls(name, str(raw.get("label") or name), str(raw.get("id_prefix") or "a0X"), tuple(fields), table)
 
 
+def valid_email(text: str) -> bool:
+    """One ``@`` with a non-empty local part and a dotted domain, no blanks (string ops beat a regex here)."""
+    local, _, domain = text.partition("@")
+    return bool(local) and "@" not in domain and "." in domain[1:-1] and " " not in text and "\t" not in text
+
+
 def normalize(value: str) -> str:
     """Identity values compare trimmed and case-folded, as Salesforce compares emails."""
     return value.strip().casefold()
@@ -167,7 +172,7 @@ def coerce(field: FieldDef, raw: Any) -> Any:
             return datetime.fromisoformat(text.replace("Z", "+00:00")).isoformat()
         except ValueError:
             raise ValueError(f"{field.id}: {text!r} is not a date-time") from None
-    if field.type == "email" and not _EMAIL.match(text):
+    if field.type == "email" and not valid_email(text):
         raise ValueError(f"{field.id}: invalid email address {text!r}")
     return text
 
@@ -217,7 +222,11 @@ def ensure_object(store: Store, tenant: str, domain: str, definition: ObjectDef)
                     conn.execute(f'ALTER TABLE "{table}" ADD COLUMN "{field.id}__norm" TEXT')
             merged = ObjectDef(old.name, old.label, old.id_prefix, old.fields + tuple(extra))
         for field in merged.identity_fields:
-            conn.execute(f'CREATE INDEX IF NOT EXISTS "{table}_{field.id}" ON "{table}" ("{field.id}__norm")')
+            # Partial: records without a value cost no index entry (most rows lack most identities).
+            conn.execute(
+                f'CREATE INDEX IF NOT EXISTS "{table}_{field.id}" ON "{table}" ("{field.id}__norm") '
+                f'WHERE "{field.id}__norm" IS NOT NULL'
+            )
         conn.execute(
             "INSERT OR REPLACE INTO sf_objects (tenant, domain, object, table_name, definition) VALUES (?, ?, ?, ?, ?)",
             (tenant, domain, merged.name, table, json.dumps(merged.to_json())),
@@ -285,8 +294,8 @@ def count_records(store: Store, obj: ObjectDef) -> int:
 
 def insert_records(store: Store, obj: ObjectDef, records: Iterable[dict[str, Any]]) -> int:
     """Seed records as given (values are coerced to the field types)."""
-    rows = []
-    for record in records:
+    groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+    for number, record in enumerate(records, 1):
         values: dict[str, Any] = {}
         for key, raw in record.items():
             field = obj.field(key)
@@ -295,16 +304,23 @@ def insert_records(store: Store, obj: ObjectDef, records: Iterable[dict[str, Any
             try:
                 values[key] = coerce(field, raw)
             except ValueError as exc:
-                raise bad_request(f"seed record for {obj.name}: {exc}", key) from None
-        rows.append(values)
-    writer = RecordWriter(store, obj, None)
-    counts = writer.apply("create", [Item(n, None, values, {}) for n, values in enumerate(rows, 1)])
-    if counts.errors:
-        raise bad_request(f"seed record {counts.errors[0][0]} for {obj.name}: {counts.errors[0][1]}")
-    return len(rows)
+                raise bad_request(f"seed record {number} for {obj.name}: {exc}", key) from None
+        columns = tuple(sorted(values))
+        groups.setdefault(columns, []).append(tuple(values[c] for c in columns))
+    total = 0
+    for columns, rows in groups.items():
+        writer = RecordWriter(store, obj, None, columns)
+        counts = writer.apply("create", [(n, None, row, None) for n, row in enumerate(rows, 1)])
+        if counts.errors:
+            raise bad_request(f"seed record for {obj.name}: {counts.errors[0][1]}")
+        total += counts.insert
+    return total
 
 
 Mode = Literal["create", "update", "updateOrCreate", "remove"]
+# One source row ready to write: (row number, identity key or None, values in column order,
+# identity value to set when the row creates a record, or None).
+Item = tuple[int, str | None, tuple[Any, ...], Any]
 
 
 @dataclass
@@ -315,42 +331,68 @@ class BatchCounts:
     errors: list[tuple[int, str]] = dc_field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class Item:
-    """One source row ready to write: its row number, identity key, values, values set only on create."""
-
-    row: int
-    key: str | None
-    values: dict[str, Any]
-    on_create: dict[str, Any]
-
-
 class RecordWriter:
-    """Applies a sync's rows to one object in batches, matching on one identity field."""
+    """Applies a sync's rows to one object in batches, matching on one identity field.
 
-    def __init__(self, store: Store, obj: ObjectDef, identity: FieldDef | None) -> None:
+    Every row carries values for the same ``columns`` (the sync's mapped target fields), so
+    rows are plain tuples and inserts go out as multi-row statements.
+    """
+
+    def __init__(self, store: Store, obj: ObjectDef, identity: FieldDef | None, columns: tuple[str, ...]) -> None:
         self.store = store
         self.obj = obj
         self.identity = identity
-        self._inserts: list[dict[str, Any]] = []
-        self._required = [f.id for f in obj.data_fields if f.required]
+        self.columns = columns
+        identity_ids = {f.id for f in obj.identity_fields}
+        extra_identity = identity is not None and identity.id != "Id" and identity.id not in columns
+        self.insert_columns = columns + ((identity.id,) if extra_identity and identity else ())
+        self._norm_positions = [i for i, c in enumerate(self.insert_columns) if c in identity_ids]
+        self._update_norms = [i for i, c in enumerate(columns) if c in identity_ids]
+        names = [*self.insert_columns, *(f"{self.insert_columns[i]}__norm" for i in self._norm_positions)]
+        self._insert_names = ", ".join(f'"{n}"' for n in names)
+        self._row_marks = "(" + ",".join("?" * len(names)) + ")"
+        update_names = [*columns, *(f"{columns[i]}__norm" for i in self._update_norms)]
+        assignments = ", ".join(f'"{n}" = ?' for n in update_names)
+        self._update_sql = f'UPDATE "{obj.table}" SET {assignments} WHERE rid = ?'
+        required = [f.id for f in obj.data_fields if f.required]
+        self._always_missing = [r for r in required if r not in self.insert_columns]
+        self._required_positions = [(self.insert_columns.index(r), r) for r in required if r in self.insert_columns]
+        self._extra_identity = extra_identity
+        # Usual case: the only normalised column is the identity's own, whose value is the match key.
+        identity_position = (
+            len(columns)
+            if extra_identity
+            else (columns.index(identity.id) if identity is not None and identity.id in columns else -1)
+        )
+        self._only_identity_norm = identity_position >= 0 and self._norm_positions == [identity_position]
 
-    def _missing_required(self, values: dict[str, Any]) -> str | None:
-        for name in self._required:
-            if values.get(name) is None:
+    def _insert_row(self, values: tuple[Any, ...], identity_value: Any, key: str | None) -> tuple[Any, ...] | str:
+        row = (*values, identity_value) if self._extra_identity else values
+        if self._always_missing:
+            return f"REQUIRED_FIELD_MISSING: {self.obj.name}.{self._always_missing[0]} is not mapped"
+        for position, name in self._required_positions:
+            if row[position] is None:
                 return f"REQUIRED_FIELD_MISSING: {self.obj.name}.{name} has no value"
-        return None
+        if self._only_identity_norm:
+            return (*row, key)
+        return row + tuple(normalize(str(row[i])) if row[i] is not None else None for i in self._norm_positions)
 
     def apply(self, mode: Mode, items: list[Item]) -> BatchCounts:
         """Writes one batch in one transaction; rows that cannot be written become errors."""
         counts = BatchCounts()
-        existing = self._existing({item.key for item in items if item.key is not None})
-        pending_new: dict[str, dict[str, Any]] = {}
-        updates: dict[int, dict[str, Any]] = {}
+        existing = self._existing({item[1] for item in items if item[1] is not None})
+        inserts: list[tuple[Any, ...]] = []
+        pending_new: dict[str, int] = {}
+        updates: dict[int, tuple[Any, ...]] = {}
         deletes: set[int] = set()
-        for item in items:
-            key = item.key
-            match = existing.get(key) if key is not None else None
+        width = len(self.columns)
+        fast = self._only_identity_norm and not self._always_missing
+        extra = self._extra_identity
+        required = self._required_positions
+        existing_get = existing.get
+        append = inserts.append
+        for number, key, values, identity_value in items:
+            match = existing_get(key) if key is not None else None
             if match is not None and match in deletes:
                 match = None
             if mode == "remove":
@@ -360,31 +402,66 @@ class RecordWriter:
                 continue
             if match is not None:
                 if mode != "create":
-                    updates.setdefault(match, {}).update(item.values)
+                    updates[match] = values
                     counts.update += 1
                 continue
             if key is not None and key in pending_new:
                 if mode != "create":
-                    pending_new[key].update(item.values)
+                    index = pending_new[key]
+                    # A later row for a record created earlier in this batch updates it in place;
+                    # the record keeps the identity value it was created with.
+                    kept = inserts[index][width] if extra else None
+                    merged = self._insert_row(values, kept, key)
+                    if isinstance(merged, str):
+                        counts.errors.append((number, merged))
+                        continue
+                    inserts[index] = merged
                     counts.update += 1
                 continue
             if mode == "update":
                 continue
-            row = {**item.on_create, **item.values}
-            problem = self._missing_required(row)
-            if problem:
-                counts.errors.append((item.row, problem))
+            if fast:
+                row: tuple[Any, ...] | str = (*values, identity_value, key) if extra else (*values, key)
+                for position, name in required:
+                    if row[position] is None:
+                        row = f"REQUIRED_FIELD_MISSING: {self.obj.name}.{name} has no value"
+                        break
+            else:
+                row = self._insert_row(values, identity_value, key)
+            if isinstance(row, str):
+                counts.errors.append((number, row))
                 continue
             if key is not None:
-                pending_new[key] = row
-            self._inserts.append(row)
+                pending_new[key] = len(inserts)
+            append(row)
             counts.insert += 1
-        with self.store.transaction():
-            self._flush_inserts()
-            self._flush_updates(updates)
+        with self.store.transaction() as conn:
+            self._flush_inserts(conn, inserts)
+            if updates:
+                conn.executemany(self._update_sql, [self._update_row(v, rid) for rid, v in updates.items()])
             if deletes:
-                self.store.conn.executemany(f'DELETE FROM "{self.obj.table}" WHERE rid = ?', [(r,) for r in deletes])
+                conn.executemany(f'DELETE FROM "{self.obj.table}" WHERE rid = ?', [(r,) for r in deletes])
         return counts
+
+    def _update_row(self, values: tuple[Any, ...], rid: int) -> tuple[Any, ...]:
+        norms = tuple(normalize(str(values[i])) if values[i] is not None else None for i in self._update_norms)
+        return (*values, *norms, rid)
+
+    def _flush_inserts(self, conn: Any, rows: list[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
+        if not self._insert_names:
+            conn.executemany(f'INSERT INTO "{self.obj.table}" DEFAULT VALUES', [() for _ in rows])
+            return
+        full = len(rows) // INSERT_CHUNK * INSERT_CHUNK
+        if full:
+            many = f'INSERT INTO "{self.obj.table}" ({self._insert_names}) VALUES ' + ",".join(
+                [self._row_marks] * INSERT_CHUNK
+            )
+            for start in range(0, full, INSERT_CHUNK):
+                conn.execute(many, list(itertools.chain.from_iterable(rows[start : start + INSERT_CHUNK])))
+        single = f'INSERT INTO "{self.obj.table}" ({self._insert_names}) VALUES {self._row_marks}'
+        conn.executemany(single, rows[full:])
 
     def _existing(self, keys: set[str]) -> dict[str, int]:
         if not keys or self.identity is None:
@@ -394,14 +471,13 @@ class RecordWriter:
         for start in range(0, len(ordered), 900):
             chunk = ordered[start : start + 900]
             if self.identity.id == "Id":
-                rids = {rid_of(self.obj, k): k for k in chunk}
-                valid = [r for r in rids if r is not None]
-                if not valid:
+                rids = {rid: k for k in chunk if (rid := rid_of(self.obj, k)) is not None}
+                if not rids:
                     continue
-                marks = ",".join("?" * len(valid))
+                marks = ",".join("?" * len(rids))
                 with self.store.lock:
                     rows = self.store.conn.execute(
-                        f'SELECT rid FROM "{self.obj.table}" WHERE rid IN ({marks})', valid
+                        f'SELECT rid FROM "{self.obj.table}" WHERE rid IN ({marks})', list(rids)
                     ).fetchall()
                 for (rid,) in rows:
                     found[rids[rid]] = int(rid)
@@ -415,46 +491,3 @@ class RecordWriter:
                 ).fetchall()
             found.update((str(k), int(r)) for k, r in rows)
         return found
-
-    def _columns_for(self, values: dict[str, Any]) -> list[str]:
-        return [f.id for f in self.obj.data_fields if f.id in values]
-
-    def _shadow(self, values: dict[str, Any]) -> dict[str, Any]:
-        shadow = {}
-        for field in self.obj.identity_fields:
-            if field.id in values:
-                value = values[field.id]
-                shadow[f"{field.id}__norm"] = normalize(str(value)) if value is not None else None
-        return shadow
-
-    def _flush_inserts(self) -> None:
-        rows, self._inserts = self._inserts, []
-        grouped: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
-        for values in rows:
-            full = {**values, **self._shadow(values)}
-            names = tuple(sorted(full))
-            grouped.setdefault(names, []).append(tuple(full[n] for n in names))
-        for names, tuples in grouped.items():
-            columns = ", ".join(f'"{n}"' for n in names)
-            one = "(" + ",".join("?" * len(names)) + ")"
-            full_chunks = len(tuples) // INSERT_CHUNK * INSERT_CHUNK
-            if names:
-                statement = f'INSERT INTO "{self.obj.table}" ({columns}) VALUES ' + ",".join([one] * INSERT_CHUNK)
-                for start in range(0, full_chunks, INSERT_CHUNK):
-                    flat = list(itertools.chain.from_iterable(tuples[start : start + INSERT_CHUNK]))
-                    self.store.conn.execute(statement, flat)
-                single = f'INSERT INTO "{self.obj.table}" ({columns}) VALUES {one}'
-                self.store.conn.executemany(single, tuples[full_chunks:])
-            else:
-                self.store.conn.executemany(f'INSERT INTO "{self.obj.table}" DEFAULT VALUES', [() for _ in tuples])
-
-    def _flush_updates(self, updates: dict[int, dict[str, Any]]) -> None:
-        grouped: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
-        for rid, values in updates.items():
-            full = {**values, **self._shadow(values)}
-            names = tuple(sorted(full))
-            if names:
-                grouped.setdefault(names, []).append((*(full[n] for n in names), rid))
-        for names, rows in grouped.items():
-            assignments = ", ".join(f'"{n}" = ?' for n in names)
-            self.store.conn.executemany(f'UPDATE "{self.obj.table}" SET {assignments} WHERE rid = ?', rows)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 EQUALITY = ["Equality"]
-DOMAIN_FUNCTIONS = ["Equality", "DomainMatch", "HostnameMatch"]
 
 
 def _f(ident: str, label: str, kind: str = "string", **extra: Any) -> dict[str, Any]:
@@ -53,7 +52,7 @@ STANDARD_OBJECTS: dict[str, dict[str, Any]] = {
         "id_prefix": "001",
         "fields": [
             _f("Name", "Account Name", required=True, identity_functions=EQUALITY),
-            _f("Website", "Website", "url", identity_functions=DOMAIN_FUNCTIONS),
+            _f("Website", "Website", "url", identity_functions=EQUALITY),
             _f("Industry", "Industry", "picklist"),
             _f("AnnualRevenue", "Annual Revenue", "currency"),
             _f("NumberOfEmployees", "Employees", "int"),
