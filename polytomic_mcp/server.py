@@ -12,20 +12,23 @@ import httpx
 from mcp.server import MCPServer
 from mcp.server.context import ServerRequestContext
 from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ListToolsResult, PaginatedRequestParams, Tool
+from pydantic import ValidationError
 
 from polytomic_mcp import __version__
 from polytomic_mcp.app_state import AppState, operation_call
 from polytomic_mcp.client import PolytomicClient
 from polytomic_mcp.prompts import register_prompts
 from polytomic_mcp.resources import register_resources
-from polytomic_mcp.tools.workflow import register_workflow_tools
 from polytomic_mcp.settings import AccessMode, RequestScope, Settings, SettingsError, request_scope
 from polytomic_mcp.tools.discovery import register_discovery_tools
 from polytomic_mcp.tools.operation_tools import OperationTool, operation_tools
 from polytomic_mcp.tools.results import error_result
 from polytomic_mcp.tools.schema_shaping import tidy_hand_written
 from polytomic_mcp.tools.toolsets import ToolsetSelection, fit_toolsets
+from polytomic_mcp.tools.validation import ArgumentProblem, format_problems
+from polytomic_mcp.tools.workflow import register_workflow_tools
 from polytomic_mcp.tools.workflow_names import DISCOVERY_TOOLS
 
 logger = logging.getLogger("polytomic_mcp.server")
@@ -137,7 +140,7 @@ class PolytomicServer(MCPServer[AppState]):
     ) -> Any:
         tool = self.operation_index.get(name)
         if tool is None or tool.name != name:
-            return await super().call_tool(name, arguments, context)
+            return await self.call_hand_written(name, arguments, context)
         if context is None:
             raise RuntimeError("operation tools need a request context")
         try:
@@ -149,6 +152,30 @@ class PolytomicServer(MCPServer[AppState]):
         except Exception:
             logger.exception("operation tool %s failed unexpectedly", name)
             return error_result(f"{name} failed inside the MCP server (not in Polytomic); see the server log.")
+
+    async def call_hand_written(
+        self, name: str, arguments: dict[str, Any], context: Context[AppState, Any] | None
+    ) -> Any:
+        """Workflow and discovery tools; argument errors are reported without the values given.
+
+        The SDK's own message quotes the rejected input, which may be a secret such as a
+        service-account key, so it is rebuilt from field names and expectations only.
+        """
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as failure:
+            cause = failure.__cause__
+            if isinstance(cause, ValidationError):
+                return error_result(argument_errors(name, cause))
+            raise
+
+
+def argument_errors(tool: str, error: ValidationError) -> str:
+    problems = []
+    for item in error.errors(include_input=False, include_url=False):
+        where = ".".join(str(part) for part in item["loc"]) or "arguments"
+        problems.append(ArgumentProblem(where, item["msg"]))
+    return format_problems(tool, problems)
 
 
 def build_server(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from mcp.server import MCPServer
@@ -32,7 +33,8 @@ def register_composite_tool(server: MCPServer[Any]) -> None:
         ctx: ToolContext,
         bucket: str | None = None,
         service_account_json: Annotated[
-            str | None, Field(description="GCS service-account key JSON; only to create the connection.")
+            str | dict[str, Any] | None,
+            Field(description="GCS service-account key (JSON text or object); only to create the connection."),
         ] = None,
         gcs_connection_id: str | None = None,
         salesforce_domain: Annotated[str | None, Field(description="e.g. acme.my.salesforce.com")] = None,
@@ -56,7 +58,9 @@ def register_composite_tool(server: MCPServer[Any]) -> None:
         request = SyncRequest(
             csv_key=csv_key,
             bucket=bucket,
-            service_account_json=service_account_json,
+            service_account_json=(
+                json.dumps(service_account_json) if isinstance(service_account_json, dict) else service_account_json
+            ),
             gcs_connection_id=gcs_connection_id,
             salesforce_connection_id=salesforce_connection_id,
             salesforce_domain=salesforce_domain,

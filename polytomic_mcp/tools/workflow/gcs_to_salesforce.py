@@ -22,7 +22,7 @@ from polytomic_mcp.app_state import ToolContext
 from polytomic_mcp.tools.results import json_text, text_result
 from polytomic_mcp.tools.workflow.api import Api, StepError
 from polytomic_mcp.tools.workflow.executions import SUCCESS, execution_summary, is_terminal, wait_for
-from polytomic_mcp.tools.workflow.oauth import OAuthOutcome, authorize
+from polytomic_mcp.tools.workflow.oauth import OAuthOutcome, answered_oauth, authorize
 from polytomic_mcp.tools.workflow.schema_cache import HEALTHY
 from polytomic_mcp.tools.workflow.sync_inputs import SyncRequest
 from polytomic_mcp.tools.workflow.sync_plan import SyncPlan, choices, plan_sync
@@ -181,6 +181,8 @@ class SeedWorkflow:
     async def ensure_authorized(self, connection: dict[str, Any], auth_url: str | None) -> InputRequiredResult | None:
         current = await self.api.data("connections_get", id=connection["id"])
         if current.get("status") == HEALTHY:
+            if answered_oauth(self.context):
+                self.report.step("salesforce_authorization", "checked", connection["id"], "authorized by the user")
             return None
         url = auth_url or await self.fresh_auth_url(current)
         if not url:
@@ -319,21 +321,25 @@ class SeedWorkflow:
         self.report.step("sync", "created", created.get("id"), f"named {name!r}")
         return dict(created)
 
-    async def needs_run(self, sync_id: str) -> bool:
-        if self.request.run == "always":
-            return True
+    async def last_success(self, sync_id: str) -> dict[str, Any] | None:
+        """The last execution when it completed and none is running now; None when a run is due."""
         status = await self.api.data("model_sync_get_status", id=sync_id) or {}
         current, last = status.get("current_execution"), status.get("last_execution")
         if current and current.get("id") and not is_terminal(current.get("status")):
-            return True  # join it
-        return not (last and last.get("status") == SUCCESS)
+            return None  # a run is in progress: join it
+        if last and last.get("status") == SUCCESS:
+            return dict(last)
+        return None
 
     async def run_sync(self, sync_id: str) -> None:
         if self.request.run == "never":
             self.report.step("run", "skipped", detail="run=never")
             return
-        if not await self.needs_run(sync_id):
-            self.report.step("run", "skipped", detail="already ran successfully; pass run='always' to run again")
+        previous = None if self.request.run == "always" else await self.last_success(sync_id)
+        if previous is not None:
+            self.report.step("run", "skipped", previous.get("id"), "already ran; pass run='always' to run again")
+            self.report.execution = execution_summary(previous)
+            self.report.status = "up_to_date"
             return
         execution_id, joined = await start_or_join(self.api, sync_id, resync=False)
         self.report.step("run", "started", execution_id, "joined the running execution" if joined else None)
@@ -376,6 +382,8 @@ class SeedWorkflow:
 
     def finish_after_run(self) -> dict[str, Any]:
         execution = self.report.execution
+        if self.report.status == "up_to_date":
+            return self.report.finish("up_to_date", "Nothing to do: the sync exists and its last run completed.")
         if execution is None:
             return self.report.finish("ready", "The sync exists; run it with run_sync_and_wait when wanted.")
         if not is_terminal(execution.get("status")):

@@ -38,6 +38,11 @@ def supports_url_elicitation(context: ToolContext) -> bool:
     return bool(capabilities and capabilities.elicitation and capabilities.elicitation.url is not None)
 
 
+def answered_oauth(context: ToolContext) -> bool:
+    """Whether this call is the retry that carries the user's answer to our OAuth request."""
+    return INPUT_KEY in (context.input_responses or {})
+
+
 def _message(connection_id: str) -> str:
     return f"Sign in to Salesforce to authorize Polytomic connection {connection_id}, then return here."
 
