@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -169,13 +170,19 @@ def _headers(request: Request) -> dict[str, str]:
     return {k.lower(): v for k, v in request.headers.items()}
 
 
-async def _drop_connection(send: Send) -> None:
-    """Close the socket without answering (uvicorn); elsewhere fail the request outright."""
-    cycle = getattr(send, "__self__", None)
+RAW_SEND = "polytomic_sandbox.raw_send"
+
+
+async def _drop_connection(scope: Scope) -> None:
+    """Close the socket without answering. Under uvicorn the server's own ``send`` is bound to
+    the connection's request cycle, which holds the transport; elsewhere (an in-process ASGI
+    transport) the request fails with an exception instead."""
+    cycle = getattr(scope.get(RAW_SEND), "__self__", None)
     transport = getattr(cycle, "transport", None)
     if transport is None:
         raise ConnectionDropped("the sandbox dropped this connection (fault injection)")
     transport.close()
+    await anyio.lowlevel.checkpoint()  # let the server notice the disconnect before the app returns
 
 
 def create_api_endpoint(sandbox: SandboxApp) -> Any:
@@ -197,7 +204,7 @@ def create_api_endpoint(sandbox: SandboxApp) -> Any:
             await to_response(prepared.reply, version)(scope, receive, send)
             return
         if prepared.call is None:  # a drop fault
-            await _drop_connection(send)
+            await _drop_connection(scope)
             return
         latency = prepared.decision.config.latency_ms if prepared.decision else 0
         reply = await anyio.to_thread.run_sync(sandbox.execute, prepared.call, latency)
@@ -216,6 +223,14 @@ class _RawEndpoint:
         await self.app(scope, receive, send)
 
 
+class SandboxStarlette(Starlette):
+    """Starlette that remembers the server's raw ``send`` (needed to drop a connection)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope[RAW_SEND] = send
+        await super().__call__(scope, receive, send)
+
+
 def create_app(config: SandboxConfig = DEFAULT_CONFIG) -> Starlette:
     """A fresh sandbox: its own database, clock and world."""
     register_all()
@@ -225,6 +240,6 @@ def create_app(config: SandboxConfig = DEFAULT_CONFIG) -> Starlette:
         Route("/api/{rest:path}", api, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
         *admin.routes(sandbox),
     ]
-    app = Starlette(routes=routes)
+    app = SandboxStarlette(routes=routes)
     app.state.sandbox = sandbox
     return app
