@@ -158,8 +158,9 @@ async def start_or_join(api: Api, sync_id: str, resync: bool) -> tuple[str, bool
     except StepError as failure:
         if failure.status != 409:
             raise
-    status = await api.data("model_sync_get_status", id=sync_id)
-    current = (status or {}).get("current_execution") or {}
-    if not current.get("id"):
+    status = await api.data("model_sync_get_status", id=sync_id) or {}
+    # The running execution, or, if it ended since the 409, the one that just ended.
+    joined = status.get("current_execution") or status.get("last_execution") or {}
+    if not joined.get("id"):
         raise StepError(f"{sync_id}: Polytomic said a run is in progress but reports none; try again shortly.")
-    return str(current["id"]), True
+    return str(joined["id"]), True
