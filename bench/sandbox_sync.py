@@ -59,12 +59,15 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run(rows: int) -> dict[str, Any]:
+def run(rows: int, in_memory: bool = False) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="sandbox-bench-") as folder:
         path = Path(folder) / "users.csv"
         write_csv(path, rows)
         baseline = csv_read_seconds(path)
-        config = SandboxConfig(clock="step", step_seconds=1.0)
+        # State in a database file, as a long-lived sandbox keeps it: the simulated Salesforce
+        # then holds its million records on disk and memory measures the sandbox itself.
+        db_path = None if in_memory else str(Path(folder) / "sandbox.sqlite")
+        config = SandboxConfig(clock="step", step_seconds=1.0, db_path=db_path)
         with (
             start_sandbox(config) as sandbox,
             httpx.Client(base_url=sandbox.base_url, headers={"Authorization": f"Bearer {KEY}"}, timeout=600) as api,
@@ -126,6 +129,7 @@ def run(rows: int) -> dict[str, Any]:
     counts = execution["counts"]
     return {
         "rows": rows,
+        "database": "memory" if in_memory else "file",
         "status": execution["status"],
         "counts": counts,
         "sync_seconds": round(elapsed, 3),
@@ -139,11 +143,21 @@ def run(rows: int) -> dict[str, Any]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
-    result = run(parser.parse_args().rows)
+    parser.add_argument("--in-memory", action="store_true", help="keep sandbox state in memory instead of a file")
+    args = parser.parse_args()
+    result = run(args.rows, args.in_memory)
     print(json.dumps(result, indent=2))
-    ok = result["status"] == "completed" and result["ratio_to_csv_read"] <= 4 and result["peak_rss_mb"] <= 150
-    print("targets met" if ok else "targets missed: ratio <= 4 and peak RSS <= 150 MB")
-    return 0 if ok else 1
+    misses = [
+        label
+        for label, met in (
+            ("the run did not complete", result["status"] == "completed"),
+            (f"ratio {result['ratio_to_csv_read']} > 4", result["ratio_to_csv_read"] <= 4),
+            (f"peak RSS {result['peak_rss_mb']} MB > 150 MB", result["peak_rss_mb"] <= 150),
+        )
+        if not met
+    ]
+    print("targets met" if not misses else "targets missed: " + "; ".join(misses))
+    return 0 if not misses else 1
 
 
 if __name__ == "__main__":

@@ -379,8 +379,45 @@ class RecordWriter:
 
     def apply(self, mode: Mode, items: list[Item]) -> BatchCounts:
         """Writes one batch in one transaction; rows that cannot be written become errors."""
+        keys = [item[1] for item in items]
+        existing = self._existing({key for key in keys if key is not None})
+        unique = None not in keys and len(set(keys)) == len(keys)
+        if unique and mode in ("create", "updateOrCreate") and self._only_identity_norm:
+            return self._apply_distinct(mode, items, existing)
+        return self._apply_rows(mode, items, existing)
+
+    def _apply_distinct(self, mode: Mode, items: list[Item], existing: dict[str, int]) -> BatchCounts:
+        """The common batch, every row with its own identity key: split matched from new rows
+        with comprehensions instead of a per-row state machine."""
         counts = BatchCounts()
-        existing = self._existing({item[1] for item in items if item[1] is not None})
+        if existing:
+            fresh = [item for item in items if item[1] not in existing]
+            matched = {existing[item[1]]: item[2] for item in items if item[1] in existing}
+        else:
+            fresh, matched = items, {}
+        if self._extra_identity:
+            rows = [(*values, identity_value, key) for _, key, values, identity_value in fresh]
+        else:
+            rows = [(*values, key) for _, key, values, _ in fresh]
+        for position, name in self._required_positions:
+            missing = {i for i, row in enumerate(rows) if row[position] is None}
+            if missing:
+                message = f"REQUIRED_FIELD_MISSING: {self.obj.name}.{name} has no value"
+                counts.errors.extend((fresh[i][0], message) for i in sorted(missing))
+                rows = [row for i, row in enumerate(rows) if i not in missing]
+                fresh = [item for i, item in enumerate(fresh) if i not in missing]
+        counts.insert = len(rows)
+        if mode == "create":
+            matched = {}
+        counts.update = len(matched)
+        with self.store.transaction() as conn:
+            self._flush_inserts(conn, rows)
+            if matched:
+                conn.executemany(self._update_sql, [self._update_row(v, rid) for rid, v in matched.items()])
+        return counts
+
+    def _apply_rows(self, mode: Mode, items: list[Item], existing: dict[str, int]) -> BatchCounts:
+        counts = BatchCounts()
         inserts: list[tuple[Any, ...]] = []
         pending_new: dict[str, int] = {}
         updates: dict[int, tuple[Any, ...]] = {}
@@ -468,8 +505,9 @@ class RecordWriter:
             return {}
         found: dict[str, int] = {}
         ordered = list(keys)
-        for start in range(0, len(ordered), 900):
-            chunk = ordered[start : start + 900]
+        step = 900
+        for start in range(0, len(ordered), step):
+            chunk = ordered[start : start + step]
             if self.identity.id == "Id":
                 rids = {rid: k for k in chunk if (rid := rid_of(self.obj, k)) is not None}
                 if not rids:
@@ -482,8 +520,8 @@ class RecordWriter:
                 for (rid,) in rows:
                     found[rids[rid]] = int(rid)
                 continue
-            marks = ",".join("?" * len(chunk))
             column = f'"{self.identity.id}__norm"'
+            marks = ",".join("?" * len(chunk))
             with self.store.lock:
                 rows = self.store.conn.execute(
                     f'SELECT {column}, MIN(rid) FROM "{self.obj.table}" WHERE {column} IN ({marks}) GROUP BY {column}',
