@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from polytomic_mcp.catalog import Catalog, Operation
@@ -31,6 +32,8 @@ class Runtime:
     catalog: Catalog
     store: Store
     clock: Clock
+    # The configured seed once parsed: (document, folder its relative paths start from).
+    seed_document: tuple[dict[str, Any], Path | None] | None = None
 
     def now(self) -> float:
         return self.clock.now()

@@ -10,17 +10,15 @@ from polytomic_mcp.sandbox.clock import iso
 from polytomic_mcp.sandbox.context import Runtime
 from polytomic_mcp.sandbox.world import seed
 
-_resolved: dict[int, tuple[dict[str, Any], Path | None]] = {}
 _lock = threading.Lock()
 
 
 def configured_seed(runtime: Runtime) -> tuple[dict[str, Any], Path | None]:
     """The configured seed, parsed once per runtime."""
     with _lock:
-        key = id(runtime)
-        if key not in _resolved:
-            _resolved[key] = seed.resolve(runtime.config.seed)
-        return _resolved[key]
+        if runtime.seed_document is None:
+            runtime.seed_document = seed.resolve(runtime.config.seed)
+        return runtime.seed_document
 
 
 def ensure_tenant(runtime: Runtime, org: str) -> None:

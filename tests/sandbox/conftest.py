@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from sandbox_flows import client_for
 
 from polytomic_mcp.sandbox import RunningSandbox, SandboxConfig, start_sandbox
 
@@ -16,10 +17,6 @@ STEP = SandboxConfig(clock="step", step_seconds=0.0)
 def sandbox() -> Iterator[RunningSandbox]:
     with start_sandbox(STEP) as running:
         yield running
-
-
-def client_for(sandbox: RunningSandbox, key: str = "test-key") -> httpx.Client:
-    return httpx.Client(base_url=sandbox.base_url, headers={"Authorization": f"Bearer {key}"}, timeout=30)
 
 
 @pytest.fixture

@@ -7,6 +7,14 @@ from typing import Any
 
 import httpx
 
+from polytomic_mcp.sandbox import RunningSandbox
+
+
+def client_for(sandbox: RunningSandbox, key: str = "test-key") -> httpx.Client:
+    """An HTTP client for the sandbox acting as the tenant of ``key``."""
+    return httpx.Client(base_url=sandbox.base_url, headers={"Authorization": f"Bearer {key}"}, timeout=30)
+
+
 SERVICE_ACCOUNT = json.dumps(
     {"type": "service_account", "project_id": "sandbox-project", "client_email": "loader@sandbox-project.iam"}
 )

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import httpx
 import pytest
 import yaml
-from conftest import client_for
 from sandbox_flows import (
     SEED_FILE,
     advance,
+    client_for,
     create_gcs,
     create_model,
     create_salesforce,
@@ -18,7 +19,7 @@ from sandbox_flows import (
     wait_fresh,
 )
 
-from polytomic_mcp.sandbox import SandboxConfig, start_sandbox
+from polytomic_mcp.sandbox import RunningSandbox, SandboxConfig, start_sandbox
 from polytomic_mcp.sandbox.seeds import generate_default
 from polytomic_mcp.sandbox.world import seed as seed_module
 
@@ -48,10 +49,10 @@ def test_error_rate_is_deterministic_from_the_seed(api: httpx.Client) -> None:
     assert set(_statuses(api, 5)) == {200}
 
 
-def test_faults_are_per_tenant(sandbox: object, api: httpx.Client) -> None:
+def test_faults_are_per_tenant(sandbox: RunningSandbox, api: httpx.Client) -> None:
     api.put("/sandbox/faults", json={"error_rate": 1.0})
     assert api.get("/api/webhooks").status_code == 503
-    with client_for(sandbox, "other-tenant") as other:  # type: ignore[arg-type]
+    with client_for(sandbox, "other-tenant") as other:
         assert other.get("/api/webhooks").status_code == 200
 
 
@@ -61,8 +62,6 @@ def test_dropped_connections_and_latency(api: httpx.Client) -> None:
     with pytest.raises(httpx.RemoteProtocolError):
         api.get("/api/webhooks")
     api.put("/sandbox/faults", json={"latency_ms": 200})
-    import time
-
     started = time.perf_counter()
     assert api.get("/api/webhooks").status_code == 200
     assert time.perf_counter() - started >= 0.2

@@ -7,7 +7,7 @@ import threading
 import time
 
 import httpx
-from conftest import client_for
+from sandbox_flows import client_for
 
 from polytomic_mcp.sandbox import RunningSandbox
 
