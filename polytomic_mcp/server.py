@@ -13,7 +13,7 @@ from mcp.server import MCPServer
 from mcp.server.context import ServerRequestContext
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import ListToolsResult, PaginatedRequestParams, Tool
+from mcp.types import CallToolResult, ListToolsResult, PaginatedRequestParams, TextContent, Tool
 from pydantic import ValidationError
 
 from polytomic_mcp import __version__
@@ -26,6 +26,8 @@ from polytomic_mcp.tools.discovery import register_discovery_tools
 from polytomic_mcp.tools.operation_tools import OperationTool, operation_tools
 from polytomic_mcp.tools.results import error_result
 from polytomic_mcp.tools.schema_shaping import tidy_hand_written
+from polytomic_mcp.tools.shaping.sanitize import clean_text
+from polytomic_mcp.tools.shaping.shape import ShapeOptions, shaped_result
 from polytomic_mcp.tools.toolsets import ToolsetSelection, fit_toolsets
 from polytomic_mcp.tools.validation import ArgumentProblem, format_problems
 from polytomic_mcp.tools.workflow import register_workflow_tools
@@ -162,12 +164,25 @@ class PolytomicServer(MCPServer[AppState]):
         service-account key, so it is rebuilt from field names and expectations only.
         """
         try:
-            return await super().call_tool(name, arguments, context)
+            result = await super().call_tool(name, arguments, context)
         except ToolError as failure:
             cause = failure.__cause__
             if isinstance(cause, ValidationError):
                 return error_result(argument_errors(name, cause))
             raise
+        return self.shape(result)
+
+    def shape(self, result: Any) -> Any:
+        """Every hand-written tool's result goes through the same shaping as operation results."""
+        if not isinstance(result, CallToolResult):
+            return result  # e.g. an input request (URL elicitation)
+        if isinstance(result.structured_content, dict):
+            options = ShapeOptions(budget=self.polytomic_settings.result_tokens)
+            return shaped_result(result.structured_content, options, is_error=bool(result.is_error))
+        for block in result.content:
+            if isinstance(block, TextContent):
+                block.text = clean_text(block.text)
+        return result
 
 
 def argument_errors(tool: str, error: ValidationError) -> str:

@@ -56,3 +56,23 @@ def run_check_tools_list(payload: dict[str, Any], tmp_path: Path, *extra: str) -
         check=False,
     )
     return completed.returncode, completed.stdout + completed.stderr
+
+
+def assert_rendered(result: Any) -> None:
+    """The text block is the fenced rendering of the structured payload (not a second JSON copy).
+
+    Every top-level member of the payload is named in the text, the data sits inside an
+    `<untrusted-data-…>` fence, and the server's own guidance (`next`) comes after it.
+    """
+    text = "".join(getattr(block, "text", "") for block in result.content)
+    payload = result.structured_content
+    assert isinstance(payload, dict)
+    assert text.startswith("<untrusted-data-"), text[:80]
+    tag = text.split(">", 1)[0][1:]
+    assert f"</{tag}>" in text
+    fenced, _, after = text.partition(f"</{tag}>")
+    for key in payload:
+        if key in ("next", "note", "cut"):
+            assert f"{key}: " in after
+        elif len(json.dumps(payload)) > 1200:  # rendered as lines: members are named
+            assert key in fenced, key

@@ -3,7 +3,6 @@ cause grouping and trend rules on their own."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterator
 from typing import Any, Literal
@@ -21,6 +20,7 @@ from polytomic_mcp.tools.workflow.api import Api
 from polytomic_mcp.tools.workflow.diagnose import Findings, error_direction, read_errors, trend_summary
 from polytomic_mcp.tools.workflow.error_causes import cause_template, group_errors
 from tests.seed_setup import SEED_BUCKET, SEED_DOMAIN, SEED_FILE, result_text, run_to_end, seed_server, setup_seed
+from tests.support import assert_rendered
 
 pytestmark = pytest.mark.anyio
 Mode = Literal["auto", "legacy"]
@@ -42,8 +42,7 @@ def tenant() -> str:
 async def diagnose(client: Client, **arguments: Any) -> dict[str, Any]:
     result = await client.call_tool("diagnose_sync", arguments)
     assert not result.is_error, result_text(result)
-    text = result_text(result)
-    assert json.loads(text) == result.structured_content
+    assert_rendered(result)
     assert isinstance(result.structured_content, dict)
     return result.structured_content
 

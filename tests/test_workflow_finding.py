@@ -23,6 +23,7 @@ from tests.seed_setup import (
     setup_seed,
     wait_until_fresh,
 )
+from tests.support import assert_rendered
 
 pytestmark = pytest.mark.anyio
 Mode = Literal["auto", "legacy"]
@@ -42,7 +43,7 @@ async def call_ok(client: Client, tool: str, **arguments: Any) -> dict[str, Any]
     result = await client.call_tool(tool, arguments)
     assert not result.is_error, result_text(result)
     assert isinstance(result.structured_content, dict)
-    assert json.loads(result_text(result)) == result.structured_content
+    assert_rendered(result)
     return result.structured_content
 
 

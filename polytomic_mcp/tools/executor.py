@@ -13,15 +13,11 @@ from mcp.types import CallToolResult
 
 from polytomic_mcp.client import PolytomicClient, PolytomicError
 from polytomic_mcp.settings import RequestScope, Settings
+from polytomic_mcp.tools.input_schema import returns_list
 from polytomic_mcp.tools.operation_tools import OperationTool
 from polytomic_mcp.tools.policy import AccessDeniedError, check_allowed
-from polytomic_mcp.tools.results import (
-    api_error_text,
-    error_result,
-    json_text,
-    structured_payload,
-    text_result,
-)
+from polytomic_mcp.tools.results import api_error_text, error_result, structured_payload
+from polytomic_mcp.tools.shaping.shape import ShapeOptions, shaped_result
 from polytomic_mcp.tools.validation import format_problems, validate_arguments
 
 NO_CREDENTIALS = (
@@ -98,4 +94,11 @@ class OperationCall:
                 api_error_text(tool.name, failure.status, failure.message, failure.key, failure.retry_after)
             )
         payload = structured_payload(tool.operation, status, body, location)
-        return text_result(json_text(payload), payload)
+        local = tool.arguments.split(checked)["local"]
+        options = ShapeOptions(
+            budget=self.settings.result_tokens,
+            list_result=returns_list(tool.operation),
+            fields=local.get("fields"),
+            skip=int(local.get("skip") or 0),
+        )
+        return shaped_result(payload, options)

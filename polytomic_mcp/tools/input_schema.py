@@ -15,10 +15,27 @@ from typing import Any, Literal
 from polytomic_mcp.catalog import Operation, Parameter
 from polytomic_mcp.tools.schema_shaping import JsonSchema, hoist_repeats, is_string_or_string_list, simplify
 
-Location = Literal["path", "query", "header", "body"]
+Location = Literal["path", "query", "header", "body", "local"]
 
 # Sent by the client itself on every non-GET request (one key per logical call).
 CLIENT_MANAGED_HEADERS = frozenset({"idempotency-key"})
+
+
+FIELDS_SCHEMA: JsonSchema = {
+    "type": "array",
+    "items": {"type": "string"},
+    "description": "Item members to return (default: a summary; ['*'] = all).",
+}
+SKIP_SCHEMA: JsonSchema = {"type": "integer", "minimum": 0, "description": "Items to skip (resume a cut list)."}
+
+
+def returns_list(operation: Operation) -> bool:
+    """Whether the operation's `data` is an array (a list operation)."""
+    data = ((operation.response_body or {}).get("properties") or {}).get("data") or {}
+    kinds = data.get("type")
+    if kinds == "array" or (isinstance(kinds, list) and "array" in kinds):
+        return True
+    return any(isinstance(b, dict) and b.get("type") == "array" for b in data.get("anyOf", []))
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +53,7 @@ class ArgumentMap:
 
     def split(self, arguments: dict[str, Any]) -> dict[Location, dict[str, Any]]:
         """Sort validated arguments into path, query, header and body members."""
-        parts: dict[Location, dict[str, Any]] = {"path": {}, "query": {}, "header": {}, "body": {}}
+        parts: dict[Location, dict[str, Any]] = {"path": {}, "query": {}, "header": {}, "body": {}, "local": {}}
         for name, value in arguments.items():
             target = self.targets[name]
             parts[target.location][target.wire_name] = value
@@ -123,6 +140,11 @@ def build_flat_input(operation: Operation) -> FlatInput:
         for member, schema in body.get("properties", {}).items():
             add(member, "body", member, schema, member in body_required, False)
         defs = body.get("$defs", {})
+
+    if returns_list(operation):
+        # Ours, not Polytomic's: how much of each item to return, and where to resume a cut list.
+        add("fields", "local", "fields", FIELDS_SCHEMA, False, False)
+        add("skip", "local", "skip", SKIP_SCHEMA, False, False)
 
     flat: JsonSchema = {"type": "object", "properties": properties}
     if required:

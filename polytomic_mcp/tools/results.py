@@ -9,6 +9,8 @@ from typing import Any
 from mcp.types import CallToolResult, TextContent
 
 from polytomic_mcp.catalog import Operation
+from polytomic_mcp.tools.shaping.render import fence
+from polytomic_mcp.tools.shaping.sanitize import clean_text
 
 NEXT_STEPS: dict[int, str] = {
     400: "Check the arguments the message names and call again with corrected values.",
@@ -78,12 +80,13 @@ def structured_payload(operation: Operation, status: int, body: Any, location: s
 
 def api_error_text(tool: str, status: int | None, message: str, key: str | None, retry_after: float | None) -> str:
     """What failed (status, Polytomic's message and key) and the next step."""
-    head = f"{tool} failed: Polytomic answered {status}" if status else f"{tool} failed: {message}"
+    upstream = fence(clean_text(message or "(none)"))
+    head = f"{tool} failed: Polytomic answered {status}" if status else f"{tool} failed: {upstream}"
     lines = [head]
     if status:
-        lines.append(f"message: {message or '(none)'}")
+        lines.append(f"message: {upstream}")
     if key:
-        lines.append(f"key: {key}")
+        lines.append(f"key: {clean_text(key)}")
     lower = (message or "").lower()
     if status in (400, 422) and any(marker in lower for marker in CACHE_NOT_READY_MARKERS):
         step = "The connection's schema cache is not ready yet: call wait_schema_ready, then retry."

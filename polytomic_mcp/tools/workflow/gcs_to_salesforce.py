@@ -206,7 +206,8 @@ class SeedWorkflow:
             self.report.finish(
                 "needs_authorization",
                 "Ask the user to open auth_url and sign in to Salesforce, then call "
-                f"{SYNC_GCS_CSV_TO_SALESFORCE} again with the same inputs: it continues from here.",
+                f"{SYNC_GCS_CSV_TO_SALESFORCE} again with the same inputs (service_account_json may be left out "
+                "now: the GCS connection exists and is found by name). It continues from here.",
             )
         )
 

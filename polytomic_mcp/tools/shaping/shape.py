@@ -1,0 +1,73 @@
+"""One pass over a payload before the model sees it, and the tool result made from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from mcp.types import CallToolResult, TextContent
+
+from polytomic_mcp.tools.shaping.budget import Cut, fit
+from polytomic_mcp.tools.shaping.render import render
+from polytomic_mcp.tools.shaping.sanitize import sanitize
+from polytomic_mcp.tools.shaping.summarize import summarize_items
+
+
+@dataclass(frozen=True, slots=True)
+class ShapeOptions:
+    budget: int
+    list_result: bool = False  # an operation that returns a list: summarise it, honour fields/skip
+    fields: list[str] | None = None
+    skip: int = 0
+
+
+def _list_note(total: int, skip: int, shown: int, omitted: list[str]) -> str | None:
+    parts: list[str] = []
+    if omitted:
+        parts.append(
+            f"items summarised (left out: {', '.join(omitted[:8])}); pass fields=[...] for chosen members "
+            "or fields=['*'] for everything"
+        )
+    if skip:
+        parts.append(f"skipped the first {skip} of {total} items")
+    return "; ".join(parts) if parts else None
+
+
+def _cut_note(cuts: list[Cut], skip: int, budget: int) -> str:
+    described = "; ".join(c.describe() for c in cuts)
+    advice = []
+    for cut in cuts:
+        if cut.path == "data" and cut.unit == "items":
+            advice.append(f"call again with skip={skip + cut.kept} for the next items")
+    if not advice:
+        advice.append("ask for less (fields, filters, a narrower query)")
+    return f"cut to fit the {budget}-token result budget ({described}); " + ", or ".join(advice)
+
+
+def shape_payload(payload: dict[str, Any], options: ShapeOptions) -> dict[str, Any]:
+    """Sanitised, summarised and fitted; notes say what was summarised or cut and how to get more."""
+    shaped: dict[str, Any] = sanitize(payload)
+    notes: list[str] = []
+    data = shaped.get("data")
+    if options.list_result and isinstance(data, list):
+        total = len(data)
+        summary = summarize_items(data[options.skip :], options.fields)
+        shaped["data"] = summary.items
+        note = _list_note(total, options.skip, len(summary.items), summary.omitted)
+        if note:
+            notes.append(note)
+    fitted, cuts = fit(shaped, options.budget)
+    if cuts:
+        fitted["cut"] = _cut_note(cuts, options.skip, options.budget)
+    if notes:
+        existing = fitted.get("note")
+        fitted["note"] = "; ".join([*notes, *([existing] if isinstance(existing, str) else [])])
+    result: dict[str, Any] = fitted
+    return result
+
+
+def shaped_result(payload: dict[str, Any], options: ShapeOptions, is_error: bool = False) -> CallToolResult:
+    shaped = shape_payload(payload, options)
+    return CallToolResult(
+        content=[TextContent(type="text", text=render(shaped))], structured_content=shaped, is_error=is_error
+    )
