@@ -48,7 +48,11 @@ def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
         type=int,
     )
     flag("result-tokens", "size budget of one tool result in tokens (default 6000)", type=int)
-    flag("client-profile", "tool-schema profile: auto (from clientInfo) or a profile name")
+    flag(
+        "client-profile",
+        "tool-schema profile: auto (from clientInfo), standard, inline ($refs inlined) or gemini",
+        choices=["auto", "standard", "inline", "gemini"],
+    )
     flag("allowed-hosts", "HTTP: extra allowed Host header values, comma list (e.g. mcp.example.com)")
     flag("allowed-origins", "HTTP: allowed Origin header values, comma list")
     flag("sandbox-clock", "sandbox clock: real (demo delays) or step (tests)", choices=["real", "step"])
@@ -87,7 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     tools = commands.add_parser("tools", help="print the listed tools per toolset with token counts")
     tools.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    tools.add_argument("--profile", default=None, help="client profile to shape schemas for")
+    tools.add_argument(
+        "--profile", default=None, choices=["standard", "inline", "gemini"], help="client profile to shape schemas for"
+    )
     _add_settings_flags(tools)
     return parser
 

@@ -191,9 +191,7 @@ def _as_text(prompt: str, name: str, value: object) -> str:
         return value.strip()
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
-    raise PromptArgumentError(
-        f"Prompt '{prompt}': argument '{name}' must be a string, not {type(value).__name__}."
-    )
+    raise PromptArgumentError(f"Prompt '{prompt}': argument '{name}' must be a string, not {type(value).__name__}.")
 
 
 # --- locating the files ---------------------------------------------------------------------
@@ -261,9 +259,7 @@ def _load(directory: Traversable) -> tuple[PromptSpec, ...]:
             problems.append(f"{file.name}: cannot read the file ({exc})")
             continue
         if spec.name in first_seen:
-            problems.append(
-                f"{file.name}: duplicate prompt name '{spec.name}' (also in {first_seen[spec.name]})"
-            )
+            problems.append(f"{file.name}: duplicate prompt name '{spec.name}' (also in {first_seen[spec.name]})")
             continue
         first_seen[spec.name] = file.name
         specs.append(spec)
@@ -384,9 +380,7 @@ def _parse_arguments(raw: object, problems: list[str]) -> list[PromptArgumentSpe
             problems.append(f"{where}: a required argument cannot have a 'default'")
         if not required:
             if default is None:
-                problems.append(
-                    f"{where}: an optional argument needs a 'default' (the text rendered when absent)"
-                )
+                problems.append(f"{where}: an optional argument needs a 'default' (the text rendered when absent)")
             elif isinstance(default, bool) or not isinstance(default, str | int | float):
                 problems.append(f"{where}: 'default' must be text, got {default!r}")
                 default = None

@@ -24,6 +24,7 @@ from polytomic_mcp.resources import register_resources
 from polytomic_mcp.settings import AccessMode, RequestScope, Settings, SettingsError, request_scope
 from polytomic_mcp.tools.discovery import register_discovery_tools
 from polytomic_mcp.tools.operation_tools import OperationTool, operation_tools
+from polytomic_mcp.tools.profiles import adapt_tool, choose_profile
 from polytomic_mcp.tools.results import error_result
 from polytomic_mcp.tools.schema_shaping import tidy_hand_written
 from polytomic_mcp.tools.shaping.sanitize import clean_text
@@ -121,14 +122,21 @@ class PolytomicServer(MCPServer[AppState]):
             # Fail closed: a header we cannot read never widens what is listed.
             logger.info("tools/list with an unreadable header (%s); listing read-only tools", bad_header)
             scope = RequestScope(None, AccessMode.READ_ONLY)
-        return ListToolsResult(tools=await self.tools_listing(scope))
+        params_of_client = ctx.session.client_params
+        client_name = params_of_client.client_info.name if params_of_client else None
+        profile = choose_profile(self.polytomic_settings.client_profile, client_name)
+        return ListToolsResult(tools=await self.tools_listing(scope, profile))
 
-    async def tools_listing(self, scope: RequestScope, profile: str | None = None) -> list[Tool]:
-        """Workflow and discovery tools first, then the selected operation tools."""
+    async def tools_listing(self, scope: RequestScope, profile: str = "standard") -> list[Tool]:
+        """Workflow and discovery tools first, then the selected operation tools, shaped for the profile."""
         own = [tidy_hand_written(tool) for tool in await self.list_tools() if self.workflow_tool_listed(tool, scope)]
         cap = self.polytomic_settings.max_tools
         room = max(cap - len(own), 0) if cap else None
-        return [*own, *(tool.to_mcp() for tool in self.listed_operation_tools(scope, room))]
+        operations = [tool.to_mcp() for tool in self.listed_operation_tools(scope, room)]
+        return [
+            *(adapt_tool(tool, profile, operation_tool=False) for tool in own),
+            *(adapt_tool(tool, profile, operation_tool=True) for tool in operations),
+        ]
 
     def workflow_tool_listed(self, tool: Tool, scope: RequestScope) -> bool:
         """Hand-written tools that write are hidden in read-only mode; discovery stays (it checks per call)."""

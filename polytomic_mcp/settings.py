@@ -106,7 +106,9 @@ class Settings(BaseSettings):
     )
     poll_interval: float = Field(default=1.0, gt=0, description="Seconds between the first polls of a waiting tool.")
     result_tokens: int = Field(default=6000, ge=500, description="Size budget of one tool result, in tokens.")
-    client_profile: str = Field(default="auto", description="Schema profile: auto, or a profile name.")
+    client_profile: Literal["auto", "standard", "inline", "gemini"] = Field(
+        default="auto", description="Tool-schema profile: auto (from clientInfo), standard, inline or gemini."
+    )
     allowed_hosts: str = Field(default="", description="HTTP mode: extra allowed Host values (comma list).")
     allowed_origins: str = Field(default="", description="HTTP mode: allowed Origin values (comma list).")
     sandbox_clock: Literal["real", "step"] = Field(default="real", description="Sandbox clock mode.")

@@ -15,6 +15,7 @@ from mcp.types import Tool
 
 from polytomic_mcp.settings import RequestScope, Settings
 from polytomic_mcp.tokens import count_json_tokens, tokenizer_name
+from polytomic_mcp.tools.profiles import choose_profile
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +35,7 @@ async def listed_tools(settings: Settings, profile: str | None = None) -> list[T
 
     server = build_server(settings, settings.base_url)
     scope = RequestScope(settings.server_credentials(), settings.effective_access_mode)
-    return await server.tools_listing(scope, profile=profile)
+    return await server.tools_listing(scope, choose_profile(profile or settings.client_profile, None))
 
 
 def group_of(tool: Tool, groups: dict[str, str]) -> str:
@@ -50,10 +51,10 @@ def costs(tools: list[Tool]) -> tuple[list[ToolCost], int]:
     return per_tool, total
 
 
-def render_table(per_tool: list[ToolCost], total: int, settings: Settings) -> str:
+def render_table(per_tool: list[ToolCost], total: int, settings: Settings, profile: str) -> str:
     lines = [
         f"access mode: {settings.effective_access_mode.value}   toolsets: {settings.toolsets}   "
-        f"tokenizer: {tokenizer_name()}",
+        f"profile: {profile}   tokenizer: {tokenizer_name()}",
         "",
     ]
     by_group: dict[str, list[ToolCost]] = {}
@@ -80,5 +81,5 @@ def run_tools_report(settings: Settings, args: argparse.Namespace) -> int:
         }
         print(json.dumps(report, indent=1))
     else:
-        print(render_table(per_tool, total, settings))
+        print(render_table(per_tool, total, settings, choose_profile(args.profile or settings.client_profile, None)))
     return 0

@@ -20,8 +20,7 @@ PURPOSES: dict[str, str] = {
 # When to use it / what to prefer, keyed by catalog name.
 HINTS: dict[str, str] = {
     "connections_create": (
-        "Config shapes: connections_get_type_schema. Give the user auth_url to open. "
-        "For GCS CSV → Salesforce prefer sync_gcs_csv_to_salesforce."
+        "Config shapes: connections_get_type_schema. For GCS CSV → Salesforce prefer sync_gcs_csv_to_salesforce."
     ),
     "connections_list": "To find one by name prefer find_resources.",
     "connections_get_types": "Ids here are the `type` for connections_create.",
@@ -35,14 +34,22 @@ HINTS: dict[str, str] = {
         "model_sync_targets_get_fields first. For GCS CSV → Salesforce prefer sync_gcs_csv_to_salesforce."
     ),
     "model_sync_list": "To find one by name prefer find_resources.",
-    "model_sync_start": "To run and watch to the end prefer run_sync_and_wait.",
+    "model_sync_start": "To run and watch to the end prefer run_sync_and_wait; to watch, wait_for_execution.",
     "model_sync_get_status": "For why a sync fails prefer diagnose_sync.",
     "model_sync_executions_get": "To wait for it to finish prefer wait_for_execution; for errors diagnose_sync.",
     "model_sync_executions_list": "For a health summary prefer diagnose_sync.",
     "model_sync_targets_list": "Ids are the target `object` for model_sync_create.",
-    "model_sync_targets_get_fields": "Check supports_identity and identity_functions before choosing an identity.",
-    "jobs_get": "Poll the job returned by async model create/update/preview/sample or log export.",
+    "model_sync_targets_get_target_fields": "Identity needs a field with supports_identity.",
+    "jobs_get": "Jobs come from async model create/update/preview/sample and log exports.",
     "operations_search": "Polytomic's hosted search; to find tools here prefer search_operations.",
+}
+
+
+# Polls that a workflow tool does better (bounded, with progress).
+WAITERS: dict[str, str] = {
+    "schemas_get_status": "wait_schema_ready",
+    "model_sync_executions_get": "wait_for_execution",
+    "model_sync_get_status": "wait_for_execution",
 }
 
 
@@ -64,7 +71,9 @@ def _behaviour(operation: Operation) -> list[str]:
             notes.append("Paged: follow the page token from links.next.")
     if operation.async_info is not None and operation.async_info.poll != operation.name:
         when = f" ({operation.async_info.when})" if operation.async_info.when else ""
-        notes.append(f"Runs in the background{when}; poll {operation.async_info.poll}.")
+        waiter = WAITERS.get(operation.async_info.poll)
+        follow = f"wait with {waiter}" if waiter else f"poll {operation.async_info.poll}"
+        notes.append(f"Runs in the background{when}; {follow}.")
     if operation.partner_scope:
         notes.append("Needs a partner key.")
     return notes
@@ -79,7 +88,8 @@ def describe(operation: Operation, poll_tool_name: str | None = None) -> str:
     behaviour = _behaviour(operation)
     if poll_tool_name and operation.async_info is not None:
         behaviour = [b.replace(operation.async_info.poll, poll_tool_name) for b in behaviour]
-    parts.extend(behaviour)
+    # A hint that already names the workflow tool makes the background note redundant.
+    parts.extend(b for b in behaviour if not (hint and any(w in hint and w in b for w in WAITERS.values())))
     return " ".join(parts)
 
 

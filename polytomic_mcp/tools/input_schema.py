@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from polytomic_mcp.catalog import Operation, Parameter
-from polytomic_mcp.tools.schema_shaping import JsonSchema, hoist_repeats, is_string_or_string_list, simplify
+from polytomic_mcp.tools.schema_shaping import (
+    JsonSchema,
+    hoist_repeats,
+    is_string_or_string_list,
+    merge_identical_defs,
+    simplify,
+)
 
 Location = Literal["path", "query", "header", "body", "local"]
 
@@ -24,9 +30,9 @@ CLIENT_MANAGED_HEADERS = frozenset({"idempotency-key"})
 FIELDS_SCHEMA: JsonSchema = {
     "type": "array",
     "items": {"type": "string"},
-    "description": "Item members to return (default: a summary; ['*'] = all).",
+    "description": "Members per item (default: a summary; ['*']: all).",
 }
-SKIP_SCHEMA: JsonSchema = {"type": "integer", "minimum": 0, "description": "Items to skip (resume a cut list)."}
+SKIP_SCHEMA: JsonSchema = {"type": "integer", "minimum": 0, "description": "Items to skip (to resume a cut list)."}
 
 
 def returns_list(operation: Operation) -> bool:
@@ -152,4 +158,4 @@ def build_flat_input(operation: Operation) -> FlatInput:
     flat["additionalProperties"] = False
     if defs:
         flat["$defs"] = defs
-    return FlatInput(schema=hoist_repeats(flat), arguments=ArgumentMap(targets))
+    return FlatInput(schema=hoist_repeats(merge_identical_defs(flat)), arguments=ArgumentMap(targets))

@@ -69,6 +69,38 @@ def is_string_or_string_list(schema: JsonSchema) -> bool:
     )
 
 
+def merge_identical_defs(schema: JsonSchema) -> JsonSchema:
+    """Point every reference to a duplicate definition at its first twin, and drop the duplicate.
+
+    The catalog has, e.g., SyncField and OverrideFieldInput with identical bodies.
+    """
+    defs = schema.get("$defs")
+    if not defs:
+        return schema
+    first: dict[str, str] = {}
+    alias: dict[str, str] = {}
+    for name, body in defs.items():
+        text = json.dumps(body, sort_keys=True)
+        if text in first:
+            alias[name] = first[text]
+        else:
+            first[text] = name
+    if not alias:
+        return schema
+    old_refs = {f"#/$defs/{old}": f"#/$defs/{new}" for old, new in alias.items()}
+
+    def rewrite(node: Any) -> Any:
+        if isinstance(node, list):
+            return [rewrite(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        return {k: (old_refs.get(v, v) if k == "$ref" else rewrite(v)) for k, v in node.items()}
+
+    rewritten: JsonSchema = rewrite({k: v for k, v in schema.items() if k != "$defs"})
+    rewritten["$defs"] = {name: rewrite(body) for name, body in defs.items() if name not in alias}
+    return rewritten
+
+
 def hoist_repeats(schema: JsonSchema, min_chars: int = 160) -> JsonSchema:
     """Move sub-schemas that occur more than once (and are big) into `$defs`.
 
@@ -193,8 +225,11 @@ def _tidy_generated(schema: Any) -> Any:
 
 
 def tidy_hand_written(tool: Tool) -> Tool:
-    """A decorated tool's generated schemas, without titles and null unions (they only cost tokens)."""
+    """A decorated tool's generated schemas, without titles and null unions (they only cost tokens),
+    and its docstring description on one line."""
     update: dict[str, Any] = {"input_schema": _tidy_generated(tool.input_schema)}
+    if tool.description:
+        update["description"] = " ".join(tool.description.split())
     if tool.output_schema is not None:
         update["output_schema"] = _tidy_generated(tool.output_schema)
     return tool.model_copy(update=update)

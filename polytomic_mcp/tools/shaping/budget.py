@@ -1,7 +1,9 @@
-"""Fitting a payload into a token budget by cutting its biggest lists, then long strings.
+"""Fitting a payload into a token budget.
 
-Cuts are recorded (where, how many kept of how many) so the result can say what was cut
-and how to get the rest. Counting tokens is skipped when the JSON is shorter in
+Each round cuts where it pays most: the biggest list (keeping a share of its items in
+proportion to the budget), else the biggest long string (truncated), else the biggest
+nested member (left out, with a marker). Cuts are recorded, so the result can say what
+was cut and how to get the rest. Counting tokens is skipped when the JSON is shorter in
 characters than the budget in tokens (a token is at least one character).
 """
 
@@ -15,6 +17,10 @@ from polytomic_mcp.tokens import count_tokens
 
 MAX_ROUNDS = 40
 MIN_STRING = 120
+# A list or string is worth cutting when it is at least this share of the whole.
+WORTH_CUTTING = 0.25
+
+Path = tuple[str | int, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,10 +28,13 @@ class Cut:
     path: str
     kept: int
     total: int
-    unit: str  # "items" or "characters"
+    unit: str  # "items", "characters", or "omitted"
 
     def describe(self) -> str:
-        return f"{self.path or 'result'}: {self.kept} of {self.total} {self.unit}"
+        where = self.path or "result"
+        if self.unit == "omitted":
+            return f"{where} left out"
+        return f"{where}: {self.kept} of {self.total} {self.unit}"
 
 
 def _json(value: Any) -> str:
@@ -37,9 +46,6 @@ def tokens_of(value: Any) -> int:
     return len(text) if len(text) < 64 else count_tokens(text)
 
 
-Path = tuple[str | int, ...]
-
-
 def path_text(path: Path) -> str:
     text = ""
     for part in path:
@@ -47,17 +53,20 @@ def path_text(path: Path) -> str:
     return text
 
 
-def _largest(value: Any, kind: type[list[Any]] | type[str]) -> tuple[Path, Any] | None:
-    """The biggest list (or long string) anywhere in value, by JSON size, with its path."""
-    best: tuple[Path, Any, int] | None = None
+@dataclass(frozen=True, slots=True)
+class Node:
+    path: Path
+    value: Any
+    size: int  # characters of JSON
+
+
+def _nodes(value: Any) -> list[Node]:
+    """Every value below the root, with its path and JSON size."""
+    found: list[Node] = []
 
     def visit(node: Any, where: Path) -> None:
-        nonlocal best
-        if isinstance(node, list | str) and isinstance(node, kind):
-            eligible = len(node) > 1 if kind is list else len(node) > MIN_STRING
-            size = len(_json(node)) if eligible else 0
-            if eligible and (best is None or size > best[2]):
-                best = (where, node, size)
+        if where:
+            found.append(Node(where, node, len(_json(node))))
         if isinstance(node, dict):
             for key, item in node.items():
                 visit(item, (*where, key))
@@ -66,7 +75,7 @@ def _largest(value: Any, kind: type[list[Any]] | type[str]) -> tuple[Path, Any] 
                 visit(item, (*where, index))
 
     visit(value, ())
-    return None if best is None else (best[0], best[1])
+    return found
 
 
 def _replace(node: Any, path: Path, new: Any) -> Any:
@@ -81,31 +90,43 @@ def _replace(node: Any, path: Path, new: Any) -> Any:
     return {**node, head: _replace(node[head], rest, new)}
 
 
+def _choose(nodes: list[Node], whole: int) -> Node | None:
+    lists = [n for n in nodes if isinstance(n.value, list) and len(n.value) > 1]
+    strings = [n for n in nodes if isinstance(n.value, str) and len(n.value) > MIN_STRING]
+    for group in (lists, strings):
+        best = max(group, key=lambda n: n.size, default=None)
+        if best is not None and best.size >= WORTH_CUTTING * whole:
+            return best
+    # Nothing dominates: leave out the biggest member of an object (never the top-level data itself).
+    members = [n for n in nodes if isinstance(n.path[-1], str) and n.path != ("data",) and n.size > 40]
+    return max(members, key=lambda n: n.size, default=None)
+
+
 def fit(payload: Any, budget: int) -> tuple[Any, list[Cut]]:
-    """payload cut down to at most `budget` tokens, and the cuts made."""
+    """payload cut down to at most `budget` tokens (as far as cutting can), and the cuts made."""
     cuts: dict[str, Cut] = {}
     current = payload
     for _ in range(MAX_ROUNDS):
         size = tokens_of(current)
         if size <= budget:
             break
-        ratio = budget / size
-        largest = _largest(current, list)
-        if largest is not None:
-            path, items = largest
-            keep = max(1, min(len(items) - 1, int(len(items) * ratio * 0.9)))
-            name = path_text(path)
-            total = cuts[name].total if name in cuts else len(items)
-            cuts[name] = Cut(name, keep, total, "items")
-            current = _replace(current, path, items[:keep])
-            continue
-        longest = _largest(current, str)
-        if longest is None:
+        whole = len(_json(current))
+        node = _choose(_nodes(current), whole)
+        if node is None:
             break
-        path, text = longest
-        keep = max(MIN_STRING, int(len(text) * ratio * 0.9))
-        name = path_text(path)
-        total = cuts[name].total if name in cuts else len(text)
-        cuts[name] = Cut(name, keep, total, "characters")
-        current = _replace(current, path, text[:keep] + "…")
+        name = path_text(node.path)
+        ratio = budget / size
+        if isinstance(node.value, list):
+            keep = max(1, min(len(node.value) - 1, int(len(node.value) * ratio * 0.9)))
+            total = cuts[name].total if name in cuts else len(node.value)
+            cuts[name] = Cut(name, keep, total, "items")
+            current = _replace(current, node.path, node.value[:keep])
+        elif isinstance(node.value, str):
+            keep = max(MIN_STRING, int(len(node.value) * ratio * 0.9))
+            total = cuts[name].total if name in cuts else len(node.value)
+            cuts[name] = Cut(name, keep, total, "characters")
+            current = _replace(current, node.path, node.value[:keep] + "…")
+        else:
+            cuts[name] = Cut(name, 0, 0, "omitted")
+            current = _replace(current, node.path, "…(left out to fit the result budget)")
     return current, list(cuts.values())

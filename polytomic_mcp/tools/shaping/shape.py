@@ -34,7 +34,7 @@ def _list_note(total: int, skip: int, shown: int, omitted: list[str]) -> str | N
 
 
 def _cut_note(cuts: list[Cut], skip: int, budget: int) -> str:
-    described = "; ".join(c.describe() for c in cuts)
+    described = "; ".join(c.describe() for c in cuts[:3]) + (f"; and {len(cuts) - 3} more" if len(cuts) > 3 else "")
     advice = []
     for cut in cuts:
         if cut.path == "data" and cut.unit == "items":

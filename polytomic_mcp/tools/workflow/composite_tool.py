@@ -34,15 +34,15 @@ def register_composite_tool(server: MCPServer[Any]) -> None:
         bucket: str | None = None,
         service_account_json: Annotated[
             str | dict[str, Any] | None,
-            Field(description="GCS service-account key (JSON text or object); only to create the connection."),
+            Field(description="Service-account key (JSON), for a new GCS connection."),
         ] = None,
         gcs_connection_id: str | None = None,
         salesforce_domain: Annotated[str | None, Field(description="e.g. acme.my.salesforce.com")] = None,
         salesforce_connection_id: str | None = None,
-        redirect_url: Annotated[str | None, Field(description="Where OAuth returns the user.")] = None,
+        redirect_url: str | None = None,
         target_object: str = "Contact",
-        identity_source_field: Annotated[str, Field(description="CSV column that identifies a record.")] = "email",
-        identity_target_field: Annotated[str, Field(description="Target field it matches.")] = "Email",
+        identity_source_field: Annotated[str, Field(description="CSV column identifying a record.")] = "email",
+        identity_target_field: str = "Email",
         identity_function: IdentityFunction = "Equality",
         field_mappings: Annotated[
             dict[str, str] | None, Field(description="CSV column → target field; default: match names.")
@@ -50,7 +50,7 @@ def register_composite_tool(server: MCPServer[Any]) -> None:
         mode: Mode = "updateOrCreate",
         schedule: Schedule | None = None,
         run: Annotated[RunPolicy, Field(description="if_needed: unless it already ran fine.")] = "if_needed",
-        dry_run: Annotated[bool, Field(description="Check everything and show the plan; create nothing.")] = False,
+        dry_run: Annotated[bool, Field(description="Check and show the plan; create nothing.")] = False,
         timeout_s: Annotated[float, Field(gt=0, description="Seconds to wait at most (capped below 60).")] = 45,
     ) -> CallToolResult | InputRequiredResult:
         """Set up and run a GCS CSV → Salesforce sync in one call: connections (OAuth: returns auth_url for the

@@ -15,12 +15,13 @@ RunPolicy = Literal["if_needed", "always", "never"]
 
 
 class Schedule(BaseModel):
-    """When the sync runs; times are UTC strings as Polytomic expects."""
+    # When the sync runs; times are UTC strings, as Polytomic expects. (A comment, not a
+    # docstring: a docstring would be sent in every tool list.)
 
     frequency: Frequency = "manual"
-    hour: str | None = Field(default=None, description="UTC hour, e.g. '05' (daily/weekly).")
-    minute: str | None = Field(default=None, description="Minute, e.g. '30'.")
-    day_of_week: str | None = Field(default=None, description="e.g. 'monday' (weekly).")
+    hour: str | None = Field(default=None, description="UTC, e.g. '05'.")
+    minute: str | None = None
+    day_of_week: str | None = Field(default=None, description="e.g. 'monday'.")
 
     def as_api(self) -> dict[str, Any]:
         return self.model_dump(exclude_none=True)
