@@ -7,6 +7,7 @@ import logging
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import anyio
 import anyio.lowlevel
@@ -166,6 +167,16 @@ def _base_url(request: Request, config: SandboxConfig) -> str:
     return f"{request.url.scheme}://{request.url.netloc}"
 
 
+def raw_path(scope: Scope) -> str:
+    """The request path as sent, still percent-encoded, so routing can split it before decoding.
+    ``raw_path`` is optional in ASGI (without it the decoded path is re-encoded, which loses only
+    the difference between ``/`` and ``%2F``) and older servers left the query string on it."""
+    raw = scope.get("raw_path")
+    if isinstance(raw, bytes | bytearray):
+        return bytes(raw).decode("latin-1").partition("?")[0]
+    return quote(str(scope["path"]), safe="/")
+
+
 def _headers(request: Request) -> dict[str, str]:
     return {k.lower(): v for k, v in request.headers.items()}
 
@@ -194,7 +205,7 @@ def create_api_endpoint(sandbox: SandboxApp) -> Any:
         prepared = await anyio.to_thread.run_sync(
             sandbox.prepare,
             request.method,
-            request.url.path,
+            raw_path(scope),
             list(request.query_params.multi_items()),
             headers,
             raw,

@@ -169,6 +169,14 @@ def advance(runtime: Runtime, org: str, execution_id: str) -> None:
                         completed=execution["done_at"],
                     )
                     total += count
+                    console_log.append(
+                        execution,
+                        execution["done_at"],
+                        "info",
+                        f"{item['schema']}: copied {count} records",
+                        schema=item["schema"],
+                        record_count=count,
+                    )
             execution.update(record_count=total, error_count=0)
             console_log.append(execution, execution["done_at"], "info", f"Copied {total} records")
             _finish(runtime, org, execution, "completed", execution["done_at"])

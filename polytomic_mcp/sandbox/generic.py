@@ -19,6 +19,7 @@ from polytomic_mcp.sandbox.errors import not_found
 from polytomic_mcp.sandbox.pagination import paginate
 from polytomic_mcp.sandbox.routing import is_param, split_path
 from polytomic_mcp.sandbox.shaping import data_schema, resolve, synthesize
+from polytomic_mcp.sandbox.store import join_key
 
 Shape = tuple[str, ...]
 
@@ -87,7 +88,7 @@ def _param_names(op: Operation) -> list[str]:
 
 
 def _scope(values: list[str]) -> str:
-    return "/".join(values)
+    return join_key(*values)
 
 
 def check_parents(call: Call, shape: Shape, families: Families) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 from polytomic_mcp.catalog import Catalog, Operation
 
@@ -10,6 +11,12 @@ from polytomic_mcp.catalog import Catalog, Operation
 def split_path(path: str) -> tuple[str, ...]:
     """Path segments without empty ones, so a trailing slash (``/api/connections/connect/``) is ignored."""
     return tuple(seg for seg in path.split("/") if seg)
+
+
+def split_raw_path(raw_path: str) -> tuple[str, ...]:
+    """Segments of a percent-encoded request path, each decoded only after the split, so an
+    encoded slash (``exports%2Fcontacts.csv``) stays inside its segment."""
+    return tuple(unquote(seg, errors="strict") for seg in raw_path.split("/") if seg)
 
 
 def is_param(segment: str) -> bool:
@@ -58,9 +65,14 @@ class Router:
         # Most specific first: the first template whose shape matches is the right one.
         self._templates = sorted(templates, key=lambda t: t.specificity, reverse=True)
 
-    def resolve(self, method: str, path: str) -> RouteMatch | None:
-        """The operation for this request; None when no path matches; MethodNotAllowed when only the verb is wrong."""
-        parts = split_path(path)
+    def resolve(self, method: str, raw_path: str) -> RouteMatch | None:
+        """The operation for a request, given its path as sent (percent-encoded, no query); None
+        when no path matches; MethodNotAllowed when only the verb is wrong. Path parameters are
+        the decoded segments, so every parameter may contain an encoded ``/``."""
+        try:
+            parts = split_raw_path(raw_path)
+        except UnicodeDecodeError:  # %-escapes that are not UTF-8 name nothing we serve
+            return None
         allowed: list[str] = []
         best_shape: tuple[int, ...] | None = None
         for template in self._templates:

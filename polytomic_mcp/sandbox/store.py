@@ -13,8 +13,17 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import quote
 
 Doc = dict[str, Any]
+
+
+def join_key(*parts: str) -> str:
+    """One document key or scope from several ids. Each part is percent-encoded, so ids that
+    contain ``/`` (files in folders) cannot make two different tuples share a key; plain ids
+    (letters, digits, ``_.-~``) read as before."""
+    return "/".join(quote(part, safe="") for part in parts)
+
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

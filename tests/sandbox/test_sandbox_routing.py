@@ -54,3 +54,41 @@ def test_wrong_verb_is_method_not_allowed() -> None:
 
 def test_unknown_path_has_no_route() -> None:
     assert Router(CATALOG).resolve("GET", "/api/nothing/here") is None
+
+
+@pytest.mark.parametrize(
+    ("path", "expected", "params"),
+    [
+        (
+            "/api/connections/c1/schemas/exports%2Fcontacts.csv",
+            "schemas_get",
+            {"id": "c1", "schema_id": "exports/contacts.csv"},
+        ),
+        (
+            "/api/connections/c1/schemas/a%2Fb%20c.csv/records",
+            "schemas_get_records",
+            {"id": "c1", "schema_id": "a/b c.csv"},
+        ),
+        (
+            "/api/connections/c1/schemas/dir%2Ff.csv/fields/x%2Fy",
+            "schemas_delete_field",
+            {"connection_id": "c1", "schema_id": "dir/f.csv", "field_id": "x/y"},
+        ),
+        ("/api/bulk/syncs/b1/schemas/dir%2Ff.csv", "bulk_sync_schemas_get", {"id": "b1", "schema_id": "dir/f.csv"}),
+        (
+            "/api/syncs/s/executions/e/errors/2024%2Fpart-1.jsonl",
+            "model_sync_executions_get_logs",
+            {"sync_id": "s", "id": "e", "type": "errors", "filename": "2024/part-1.jsonl"},
+        ),
+        ("/api/connections/c1/schemas/%73tatus", "schemas_get_status", {"id": "c1"}),  # %73 is "s"
+    ],
+)
+def test_segments_are_decoded_after_the_split(path: str, expected: str, params: dict[str, str]) -> None:
+    method = "DELETE" if expected == "schemas_delete_field" else "GET"
+    match = Router(CATALOG).resolve(method, path)
+    assert match is not None and match.operation.name == expected
+    assert match.path_params == params
+
+
+def test_an_escape_that_is_not_utf8_names_no_route() -> None:
+    assert Router(CATALOG).resolve("GET", "/api/connections/%FF") is None

@@ -235,10 +235,23 @@ def cancel_execution(call: Call) -> Reply:
     return envelope(call, {"message": f"canceling execution {execution['id']}"})
 
 
-@handles("bulk_sync_executions_get_console_logs", "bulk_sync_executions_get_schema_console_logs")
+@handles("bulk_sync_executions_get_console_logs")
 def console_logs(call: Call) -> Reply:
     execution = _execution(call, "execution_id", "sync_id")
     return envelope(call, console_log.page(execution, call.query.get("limit"), call.query.get("after")))
+
+
+@handles("bulk_sync_executions_get_schema_console_logs")
+def schema_console_logs(call: Call) -> Reply:
+    """One schema's view of the log: the execution-wide entries and that schema's own."""
+    execution = _execution(call, "execution_id", "sync_id")
+    schema_id = call.path["schema_id"]
+    if all(item["schema"] != schema_id for item in execution["schemas"]):
+        raise not_found("bulk sync execution schema", schema_id)
+    entries = [
+        e for e in execution.get("console", []) if (e.get("payload") or {}).get("schema", schema_id) == schema_id
+    ]
+    return envelope(call, console_log.page({"console": entries}, call.query.get("limit"), call.query.get("after")))
 
 
 @handles("bulk_sync_executions_get_logs")

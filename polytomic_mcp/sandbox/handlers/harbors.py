@@ -6,6 +6,7 @@ import secrets
 
 from polytomic_mcp.sandbox.context import Call, Reply, envelope, handles, new_id
 from polytomic_mcp.sandbox.errors import not_found
+from polytomic_mcp.sandbox.store import join_key
 
 HARBORS = "/api/harbors"
 CONTEXTS = "/api/harbors/{}/contexts"
@@ -40,8 +41,8 @@ def promote_draft(call: Call) -> Reply:
     context = call.store.get(call.org, CONTEXTS, context_id)
     if context is None:
         raise not_found("context", context_id)
-    draft = call.store.get(call.org, "settings:/api/harbors/{}/contexts/{}/draft", f"{harbor_id}/{context_id}") or {}
-    scope = f"{harbor_id}/{context_id}"
+    scope = join_key(harbor_id, context_id)
+    draft = call.store.get(call.org, "settings:/api/harbors/{}/contexts/{}/draft", scope) or {}
     number = len(call.store.list(call.org, VERSIONS, scope)) + 1
     version: dict[str, object] = {
         "id": new_id(),

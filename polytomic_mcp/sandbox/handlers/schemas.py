@@ -9,6 +9,7 @@ from polytomic_mcp.sandbox.context import Call, Reply, envelope, handles
 from polytomic_mcp.sandbox.errors import ApiError, bad_request, not_found
 from polytomic_mcp.sandbox.handlers.connections import load, require_healthy
 from polytomic_mcp.sandbox.pagination import paginate
+from polytomic_mcp.sandbox.store import join_key
 from polytomic_mcp.sandbox.world import files, salesforce
 
 USER_FIELDS = "schema_field"
@@ -24,7 +25,7 @@ def schema_with_overrides(call: Call, connection: dict[str, Any], schema_id: str
     schema = next((s for s in schemas if s["id"] == schema_id), None)
     if schema is None:
         raise not_found("schema", schema_id)
-    scope = f"{connection['id']}/{schema_id}"
+    scope = join_key(connection["id"], schema_id)
     overrides = (call.store.get(call.org, PRIMARY_KEYS, scope) or {}).get("fields", {})
     fields = []
     for field in schema["fields"]:
@@ -85,28 +86,29 @@ def upsert_fields(call: Call) -> Reply:
     doc = _connection(call)
     schema_id = call.path["schema_id"]
     schema_with_overrides(call, doc, schema_id)
-    scope = f"{doc['id']}/{schema_id}"
+    scope = join_key(doc["id"], schema_id)
     for field in call.body_dict().get("fields", []):
         stored = {**field, "id": field["field_id"]}
-        call.store.put(call.org, USER_FIELDS, f"{scope}/{field['field_id']}", stored, scope)
+        call.store.put(call.org, USER_FIELDS, join_key(doc["id"], schema_id, field["field_id"]), stored, scope)
     return Reply(status=204)
 
 
-def _user_field(call: Call) -> tuple[str, dict[str, Any]]:
+def _user_field(call: Call) -> tuple[str, str, dict[str, Any]]:
+    """The user field a path names: its key, its scope (connection and schema) and the document."""
     doc = _connection(call)
-    scope = f"{doc['id']}/{call.path['schema_id']}"
-    key = f"{scope}/{call.path['field_id']}"
+    scope = join_key(doc["id"], call.path["schema_id"])
+    key = join_key(doc["id"], call.path["schema_id"], call.path["field_id"])
     field = call.store.get(call.org, USER_FIELDS, key)
     if field is None:
         raise not_found("user field", call.path["field_id"])
-    return key, field
+    return key, scope, field
 
 
 @handles("schemas_patch_field")
 def patch_field(call: Call) -> Reply:
-    key, field = _user_field(call)
+    key, scope, field = _user_field(call)
     field.update({k: v for k, v in call.body_dict().items() if v is not None})
-    call.store.put(call.org, USER_FIELDS, key, field, key.rsplit("/", 1)[0])
+    call.store.put(call.org, USER_FIELDS, key, field, scope)
     view = {
         "id": field["field_id"],
         "name": field["label"],
@@ -119,7 +121,7 @@ def patch_field(call: Call) -> Reply:
 
 @handles("schemas_delete_field")
 def delete_field(call: Call) -> Reply:
-    key, _ = _user_field(call)
+    key, _, _ = _user_field(call)
     call.store.delete(call.org, USER_FIELDS, key)
     return Reply(status=204)
 
@@ -128,7 +130,7 @@ def delete_field(call: Call) -> Reply:
 def primary_keys(call: Call) -> Reply:
     doc = _connection(call)
     schema = schema_with_overrides(call, doc, call.path["schema_id"])
-    scope = f"{doc['id']}/{call.path['schema_id']}"
+    scope = join_key(doc["id"], call.path["schema_id"])
     if call.op.method == "DELETE":
         call.store.delete(call.org, PRIMARY_KEYS, scope)
         return Reply(status=204)
