@@ -129,8 +129,11 @@ class OperationSearch:
             if not matched:
                 continue
             score = sum(document[t] * self.idf.get(t, 0.0) for t in matched)
-            # Prefer operations that match more of the distinct query words.
+            # Prefer operations that match more of the distinct query words, and whose name
+            # the query covers best (`harbors list` → harbors_list before harbors_list_keys).
             score *= (1 + len(matched)) / (1 + len(terms))
+            name_words = set(words(tool.name))
+            score *= 1 + len(name_words & set(terms)) / len(name_words)
             hits.append(Hit(tool, round(score, 3)))
         hits.sort(key=lambda h: (-h.score, h.tool.name))
         return hits[:limit]
