@@ -35,10 +35,7 @@ BEARER = Credentials(API_KEY)
 PARTNER = Credentials(API_KEY, "partner", ORG_ID)
 BASIC_TOKEN = base64.b64encode(f"{ORG_ID}:{API_KEY}".encode()).decode()
 
-Handler = (
-    Callable[[httpx.Request], httpx.Response]
-    | Callable[[httpx.Request], Coroutine[None, None, httpx.Response]]
-)
+Handler = Callable[[httpx.Request], httpx.Response] | Callable[[httpx.Request], Coroutine[None, None, httpx.Response]]
 
 
 @pytest.fixture
@@ -304,9 +301,7 @@ async def test_every_non_get_method_carries_a_key(sleep: FakeSleep, method: str)
 async def test_caller_supplied_idempotency_key_is_used(sleep: FakeSleep) -> None:
     handler, seen = scripted(httpx.Response(500), ok())
     async with make_client(handler, sleep) as client:
-        await client.request(
-            "POST", "/api/syncs/s-1/executions", credentials=BEARER, idempotency_key="run-s1-0001"
-        )
+        await client.request("POST", "/api/syncs/s-1/executions", credentials=BEARER, idempotency_key="run-s1-0001")
     assert [r.headers["Idempotency-Key"] for r in seen] == ["run-s1-0001", "run-s1-0001"]
 
 
@@ -438,9 +433,7 @@ async def test_non_json_error_body_becomes_a_short_message(sleep: FakeSleep) -> 
 
 
 async def test_retry_after_longer_than_budget_stops_at_once(sleep: FakeSleep) -> None:
-    handler, seen = scripted(
-        api_error(429, "12 questions per minute", "rate_limited", headers={"Retry-After": "120"})
-    )
+    handler, seen = scripted(api_error(429, "12 questions per minute", "rate_limited", headers={"Retry-After": "120"}))
     async with make_client(handler, sleep, retry_budget=45) as client:
         with pytest.raises(PolytomicError) as caught:
             await client.request("POST", "/api/operations/search", credentials=BEARER, json={"q": "x"})
@@ -465,9 +458,7 @@ async def test_budget_counts_every_wait(sleep: FakeSleep) -> None:
 
 async def test_budget_stop_on_backoff_reports_the_wait_it_skipped(sleep: FakeSleep, max_jitter: None) -> None:
     handler, _ = scripted(httpx.Response(500))
-    async with make_client(
-        handler, sleep, max_retries=10, backoff_base=2, backoff_cap=100, retry_budget=10
-    ) as client:
+    async with make_client(handler, sleep, max_retries=10, backoff_base=2, backoff_cap=100, retry_budget=10) as client:
         with pytest.raises(PolytomicError) as caught:
             await client.request("GET", "/api/me", credentials=BEARER)
     assert sleep.waits == [2.0, 4.0]  # the next window (8 s) would cross the 10 s budget
@@ -520,9 +511,7 @@ async def test_query_reaches_the_wire_encoded(sleep: FakeSleep) -> None:
     handler, seen = scripted(ok())
     query = {"ids": ["m1", "m2"], "properties": {"object": "Contact"}, "ascending": True, "page_token": None}
     async with make_client(handler, sleep) as client:
-        await client.request(
-            "GET", "/api/connections/c-1/modelsync/target/fields", credentials=BEARER, query=query
-        )
+        await client.request("GET", "/api/connections/c-1/modelsync/target/fields", credentials=BEARER, query=query)
     url = seen[0].url
     assert url.path == "/api/connections/c-1/modelsync/target/fields"
     assert url.params.multi_items() == [
@@ -619,9 +608,7 @@ def assert_no_secret(text: str) -> None:
         assert secret not in text, f"secret leaked into: {text}"
 
 
-async def test_secrets_never_surface_even_when_echoed(
-    sleep: FakeSleep, caplog: pytest.LogCaptureFixture
-) -> None:
+async def test_secrets_never_surface_even_when_echoed(sleep: FakeSleep, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG, logger="polytomic_mcp.client")
     body = {
         "message": f"invalid key {API_KEY} (sent as Bearer {API_KEY})",
@@ -649,9 +636,7 @@ async def test_secrets_never_surface_even_when_echoed(
 
 async def test_partner_secrets_never_surface(sleep: FakeSleep, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG, logger="polytomic_mcp.client")
-    failure = httpx.ConnectError(
-        f"refused; header was Authorization: Basic {BASIC_TOKEN} for {ORG_ID}:{API_KEY}"
-    )
+    failure = httpx.ConnectError(f"refused; header was Authorization: Basic {BASIC_TOKEN} for {ORG_ID}:{API_KEY}")
     handler, _ = scripted(failure)
     async with make_client(handler, sleep, max_retries=1) as client:
         with pytest.raises(PolytomicError) as caught:
@@ -665,9 +650,7 @@ async def test_partner_secrets_never_surface(sleep: FakeSleep, caplog: pytest.Lo
         assert_no_secret(record.getMessage())
 
 
-async def test_plain_failures_and_responses_show_no_secrets(
-    sleep: FakeSleep, caplog: pytest.LogCaptureFixture
-) -> None:
+async def test_plain_failures_and_responses_show_no_secrets(sleep: FakeSleep, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG, logger="polytomic_mcp.client")
     handler, _ = scripted(httpx.Response(500), ok({"id": "u-1"}))
     async with make_client(handler, sleep) as client:

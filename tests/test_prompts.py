@@ -119,9 +119,7 @@ async def test_workflow_prompts_name_the_server_tools(mode: str) -> None:
     gcs = await render(server, mode, "setup_gcs_csv_to_salesforce", {"csv_key": "a.csv"})
     for tool in ("sync_gcs_csv_to_salesforce", "dry_run", "auth_url", "find_resources", "diagnose_sync"):
         assert tool in gcs
-    bulk = await render(
-        server, mode, "setup_bulk_sync", {"source_connection": "pg", "destination_connection": "bq"}
-    )
+    bulk = await render(server, mode, "setup_bulk_sync", {"source_connection": "pg", "destination_connection": "bq"})
     for tool in ("search_operations", "describe_operation", "call_operation", "describe_connection"):
         assert tool in bulk
 
@@ -305,9 +303,7 @@ def test_malformed_prompt_file_is_reported_with_file_and_problem(tmp_path: Path,
     with pytest.raises(PromptFileError) as caught:
         load_prompt_specs(tmp_path)
 
-    assert any(p.startswith(f"{case}.md: ") and problem in p for p in caught.value.problems), (
-        caught.value.problems
-    )
+    assert any(p.startswith(f"{case}.md: ") and problem in p for p in caught.value.problems), caught.value.problems
     assert f"{case}.md: " in str(caught.value)
 
 
@@ -330,9 +326,7 @@ def test_duplicate_prompt_names_across_files(tmp_path: Path) -> None:
     write(tmp_path, "greet.md", GOOD)
     write(tmp_path, "hello.md", GOOD)
 
-    with pytest.raises(
-        PromptFileError, match=r"hello\.md: duplicate prompt name 'greet' \(also in greet\.md\)"
-    ):
+    with pytest.raises(PromptFileError, match=r"hello\.md: duplicate prompt name 'greet' \(also in greet\.md\)"):
         load_prompt_specs(tmp_path)
 
 
@@ -361,9 +355,7 @@ PROBE = (
 def probe(python_path: Path, cwd: Path) -> list[str]:
     """Import the package from `python_path` in a fresh interpreter; report where prompts came from."""
     env = {**os.environ, "PYTHONPATH": str(python_path)}
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
-    )
+    done = subprocess.run([sys.executable, "-c", PROBE], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     return done.stdout.splitlines()
 
