@@ -51,6 +51,7 @@ from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from polytomic_mcp.app_state import ToolContext
 from polytomic_mcp.tools.operation_tools import operation_tools
 from polytomic_mcp.tools.results import json_text
+from polytomic_mcp.tools.shaping.sanitize import sanitize
 from polytomic_mcp.tools.workflow.api import Api, StepError
 from polytomic_mcp.tools.workflow.completing import register_completions
 from polytomic_mcp.tools.workflow.config_schema import configuration_view
@@ -76,6 +77,11 @@ from polytomic_mcp.tools.workflow_names import FIND_RESOURCES
 JSON = "application/json"
 MAX_EXECUTION_ERRORS = 20
 MAX_SCHEMAS = 500
+
+
+def resource_json(value: Any) -> str:
+    """Resource text: upstream data cleaned like tool results (invisible characters, secrets)."""
+    return json_text(sanitize(value))
 
 
 @contextmanager
@@ -256,7 +262,7 @@ def register_resources(server: MCPServer[Any]) -> None:
         mime_type=JSON,
     )
     async def read_connection_schemas(connection_id: str, ctx: ToolContext) -> str:
-        return json_text(await connection_schemas(Api.for_context(ctx), connection_id))
+        return resource_json(await connection_schemas(Api.for_context(ctx), connection_id))
 
     @server.resource(
         "polytomic://connections/{connection_id}/schemas/{schema_id}",
@@ -266,7 +272,7 @@ def register_resources(server: MCPServer[Any]) -> None:
         mime_type=JSON,
     )
     async def read_connection_schema(connection_id: str, schema_id: str, ctx: ToolContext) -> str:
-        return json_text(await connection_schema(Api.for_context(ctx), connection_id, schema_id))
+        return resource_json(await connection_schema(Api.for_context(ctx), connection_id, schema_id))
 
     @server.resource(
         "polytomic://connections/{connection_id}/targets",
@@ -276,7 +282,7 @@ def register_resources(server: MCPServer[Any]) -> None:
         mime_type=JSON,
     )
     async def read_connection_targets(connection_id: str, ctx: ToolContext) -> str:
-        return json_text(await connection_targets(Api.for_context(ctx), connection_id))
+        return resource_json(await connection_targets(Api.for_context(ctx), connection_id))
 
     @server.resource(
         "polytomic://connections/{connection_id}/targets/{target_id}/fields",
@@ -286,7 +292,7 @@ def register_resources(server: MCPServer[Any]) -> None:
         mime_type=JSON,
     )
     async def read_target_fields(connection_id: str, target_id: str, ctx: ToolContext) -> str:
-        return json_text(await target_fields(Api.for_context(ctx), connection_id, target_id))
+        return resource_json(await target_fields(Api.for_context(ctx), connection_id, target_id))
 
     @server.resource(
         "polytomic://models/{model_id}",
@@ -296,7 +302,7 @@ def register_resources(server: MCPServer[Any]) -> None:
         mime_type=JSON,
     )
     async def read_model(model_id: str, ctx: ToolContext) -> str:
-        return json_text(await model(Api.for_context(ctx), model_id))
+        return resource_json(await model(Api.for_context(ctx), model_id))
 
     @server.resource(
         "polytomic://syncs/{sync_id}",
@@ -306,7 +312,7 @@ def register_resources(server: MCPServer[Any]) -> None:
         mime_type=JSON,
     )
     async def read_sync(sync_id: str, ctx: ToolContext) -> str:
-        return json_text(await sync(Api.for_context(ctx), sync_id))
+        return resource_json(await sync(Api.for_context(ctx), sync_id))
 
     @server.resource(
         "polytomic://syncs/{sync_id}/executions/{execution_id}",
@@ -316,7 +322,7 @@ def register_resources(server: MCPServer[Any]) -> None:
         mime_type=JSON,
     )
     async def read_execution(sync_id: str, execution_id: str, ctx: ToolContext) -> str:
-        return json_text(await execution(Api.for_context(ctx), sync_id, execution_id))
+        return resource_json(await execution(Api.for_context(ctx), sync_id, execution_id))
 
     @server.resource(
         "polytomic://connection-types/{type_id}",
@@ -326,7 +332,7 @@ def register_resources(server: MCPServer[Any]) -> None:
         mime_type=JSON,
     )
     async def read_connection_type(type_id: str, ctx: ToolContext) -> str:
-        return json_text(await connection_type(Api.for_context(ctx), type_id))
+        return resource_json(await connection_type(Api.for_context(ctx), type_id))
 
     @server.resource(
         "polytomic://operations",
@@ -336,6 +342,6 @@ def register_resources(server: MCPServer[Any]) -> None:
         mime_type=JSON,
     )
     def read_operations() -> str:
-        return json_text(operations_index())
+        return resource_json(operations_index())
 
     register_completions(server)

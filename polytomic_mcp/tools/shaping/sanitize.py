@@ -52,8 +52,8 @@ def sanitize(value: Any) -> Any:
         out: dict[str, Any] = {}
         for key, item in value.items():
             name = clean_text(str(key))
-            if name.lower() in SECRET_MEMBERS and item not in (None, "", MASK):
-                out[name] = MASK
+            if name.lower() in SECRET_MEMBERS and isinstance(item, str) and item not in ("", MASK):
+                out[name] = MASK  # a secret's value (a member describing a secret field is an object)
             else:
                 out[name] = sanitize(item)
         return out
