@@ -62,15 +62,21 @@ server.run()
 """
 
 
-async def median_ms(action: Callable[[], Awaitable[object]], runs: int, warmup: int = 20) -> float:
+async def interleaved_medians(
+    actions: dict[str, Callable[[], Awaitable[object]]], runs: int, warmup: int = 20
+) -> dict[str, float]:
+    """Median milliseconds of each action, timed in rounds of one call each, so that load
+    changes on the machine during the run hit every variant alike."""
     for _ in range(warmup):
-        await action()
-    samples = []
+        for action in actions.values():
+            await action()
+    samples: dict[str, list[float]] = {name: [] for name in actions}
     for _ in range(runs):
-        started = time.perf_counter()
-        await action()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
+        for name, action in actions.items():
+            started = time.perf_counter()
+            await action()
+            samples[name].append((time.perf_counter() - started) * 1000)
+    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 def server_env(base_url: str) -> dict[str, str]:
@@ -80,28 +86,32 @@ def server_env(base_url: str) -> dict[str, str]:
 
 
 async def call_latency(base_url: str, runs: int) -> dict[str, float]:
-    async with httpx.AsyncClient(base_url=base_url) as http:
-        headers = {"Authorization": f"Bearer {KEY}", "X-Polytomic-Version": "2025-09-18"}
+    headers = {"Authorization": f"Bearer {KEY}", "X-Polytomic-Version": "2025-09-18"}
+    ours = StdioServerParameters(command=sys.executable, args=["-m", "polytomic_mcp"], env=server_env(base_url))
+    bare = StdioServerParameters(command=sys.executable, args=["-c", BARE_PROXY, base_url, KEY])
+    server = build_server(Settings(api_key=KEY, access_mode="full-access"), base_url)
+    async with (
+        httpx.AsyncClient(base_url=base_url) as http,
+        Client(server) as in_memory,
+        Client(ours) as stdio,
+        Client(bare) as bare_stdio,
+    ):
 
         async def direct() -> object:
             response = await http.get("/api/connections", headers=headers)
             response.raise_for_status()
             return response.json()
 
-        direct_ms = await median_ms(direct, runs)
-
-    server = build_server(Settings(api_key=KEY, access_mode="full-access"), base_url)
-    async with Client(server) as client:
-        in_memory_ms = await median_ms(lambda: client.call_tool("connections_list", {}), runs)
-
-    params = StdioServerParameters(command=sys.executable, args=["-m", "polytomic_mcp"], env=server_env(base_url))
-    async with Client(params) as client:
-        stdio_ms = await median_ms(lambda: client.call_tool("connections_list", {}), runs)
-
-    bare = StdioServerParameters(command=sys.executable, args=["-c", BARE_PROXY, base_url, KEY])
-    async with Client(bare) as client:
-        bare_stdio_ms = await median_ms(lambda: client.call_tool("connections_list", {}), runs)
-    return {"direct_ms": direct_ms, "in_memory_ms": in_memory_ms, "stdio_ms": stdio_ms, "bare_stdio_ms": bare_stdio_ms}
+        medians = await interleaved_medians(
+            {
+                "direct_ms": direct,
+                "in_memory_ms": lambda: in_memory.call_tool("connections_list", {}),
+                "stdio_ms": lambda: stdio.call_tool("connections_list", {}),
+                "bare_stdio_ms": lambda: bare_stdio.call_tool("connections_list", {}),
+            },
+            runs,
+        )
+    return medians
 
 
 async def startup_seconds(params: StdioServerParameters) -> float:

@@ -197,6 +197,7 @@ class _Call:
     active: float = 0.0  # seconds spent inside attempts
     waited: float = 0.0  # seconds spent waiting between attempts
     last_timeout: float = 0.0  # the timeout the latest attempt ran with
+    pending_failure: PolytomicError | None = None  # the first attempt's failure, handed to the retry loop
 
     @property
     def spent(self) -> float:
@@ -234,17 +235,27 @@ class PolytomicClient:
         self._retry_budget = retry_budget
         self._backoff = wait_random_exponential(multiplier=backoff_base, max=backoff_cap)
         self._sleep: Callable[[float], Awaitable[None]] = sleep or anyio.sleep
-        self._http = httpx.AsyncClient(
-            base_url=self.base_url,
-            transport=transport,
-            timeout=timeout,
-            follow_redirects=False,
-            headers={
-                "X-Polytomic-Version": api_version,
-                "Accept": "application/json",
-                "User-Agent": user_agent,
-            },
-        )
+        self._transport = transport
+        self._user_agent = user_agent
+        self._client: httpx.AsyncClient | None = None
+
+    @property
+    def _http(self) -> httpx.AsyncClient:
+        """The one shared httpx client, made on first use: building it loads TLS certificates
+        (about 25 ms), which a server should not pay before it can list its tools."""
+        if self._client is None:
+            self._client = httpx.AsyncClient(
+                base_url=self.base_url,
+                transport=self._transport,
+                timeout=self._timeout,
+                follow_redirects=False,
+                headers={
+                    "X-Polytomic-Version": self.api_version,
+                    "Accept": "application/json",
+                    "User-Agent": self._user_agent,
+                },
+            )
+        return self._client
 
     async def request(
         self,
@@ -279,7 +290,15 @@ class PolytomicClient:
             redactor=redactor,
             sleep=self._sleep,
         )
-        # tenacity runs the loop; the policy (what to retry, how long to wait, when the
+        # The first attempt runs on its own: most calls succeed, and tenacity's set-up costs
+        # about 45 µs a call, half of this client's overhead on a loopback request.
+        try:
+            return await self._attempt(call)
+        except PolytomicError as failure:
+            if not _is_retryable(failure) or self._max_retries == 0:
+                raise
+            call.pending_failure = failure
+        # tenacity runs the retries; the policy (what to retry, how long to wait, when the
         # budget is spent) lives in the three small methods below.
         retrying = AsyncRetrying(
             retry=retry_if_exception(_is_retryable),
@@ -288,11 +307,12 @@ class PolytomicClient:
             sleep=call.wait,
             reraise=True,
         )
-        response: ApiResponse = await retrying(self._attempt, call)
+        response: ApiResponse = await retrying(self._retry_attempt, call)
         return response
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        if self._client is not None:
+            await self._client.aclose()
 
     async def __aenter__(self) -> PolytomicClient:
         return self
@@ -326,6 +346,13 @@ class PolytomicClient:
                 raise ValueError("idempotency_key must be 8-255 letters, digits, '-' or '_'")
             headers["Idempotency-Key"] = key
         return headers
+
+    async def _retry_attempt(self, call: _Call) -> ApiResponse:
+        """tenacity's first round replays the failure already seen, so it waits before sending again."""
+        failure, call.pending_failure = call.pending_failure, None
+        if failure is not None:
+            raise failure
+        return await self._attempt(call)
 
     async def _attempt(self, call: _Call) -> ApiResponse:
         call.attempts += 1

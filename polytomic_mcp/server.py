@@ -106,11 +106,9 @@ class PolytomicServer(MCPServer[AppState]):
 
     def listed_operation_tools(self, scope: RequestScope, room: int | None) -> list[OperationTool]:
         """Selected operation tools the mode allows, whole toolsets first-come within `room`."""
-        chosen = [
-            tool
-            for tool in self.operation_index
-            if self.selection.selects(tool.operation) and scope.access_mode.allows(tool.read_only)
-        ]
+        chosen = self.operation_index.matching(
+            lambda op: self.selection.selects(op) and scope.access_mode.allows(op.read_only)
+        )
         return fit_toolsets(chosen, room)
 
     async def _handle_list_tools(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 
@@ -53,27 +53,43 @@ class OperationTool:
 
 
 class OperationToolIndex:
-    """All operation tools, by tool name and by catalog name, in catalog order."""
+    """All operation tools, by tool name and by catalog name, in catalog order.
 
-    def __init__(self, tools: list[OperationTool]) -> None:
-        self._tools = tools
-        self._by_name = {t.name: t for t in tools}
-        self._by_operation = {t.operation.name: t for t in tools}
-        if len(self._by_name) != len(tools):
+    Tools are built when first needed: a server listing only the default tools builds
+    fifteen of them at start-up, not all 198.
+    """
+
+    def __init__(self, operations: tuple[Operation, ...]) -> None:
+        self._operations = operations
+        self._by_name = {tool_name(op): op for op in operations}
+        self._by_operation = {op.name: op for op in operations}
+        self._built: dict[str, OperationTool] = {}
+        if len(self._by_name) != len(operations):
             raise ValueError("operation tool names are not unique")
 
+    def _tool(self, operation: Operation) -> OperationTool:
+        tool = self._built.get(operation.name)
+        if tool is None:
+            tool = self._built[operation.name] = build_operation_tool(operation)
+        return tool
+
     def __iter__(self) -> Iterator[OperationTool]:
-        return iter(self._tools)
+        return (self._tool(op) for op in self._operations)
 
     def __len__(self) -> int:
-        return len(self._tools)
+        return len(self._operations)
+
+    def matching(self, wanted: Callable[[Operation], bool]) -> list[OperationTool]:
+        """The tools of the operations `wanted` accepts (only those are built)."""
+        return [self._tool(op) for op in self._operations if wanted(op)]
 
     def get(self, name: str) -> OperationTool | None:
         """By tool name, or by catalog operation name (both are accepted everywhere)."""
-        return self._by_name.get(name) or self._by_operation.get(name)
+        operation = self._by_name.get(name) or self._by_operation.get(name)
+        return None if operation is None else self._tool(operation)
 
     def names(self) -> list[str]:
-        return [t.name for t in self._tools]
+        return list(self._by_name)
 
 
 def build_operation_tool(operation: Operation) -> OperationTool:
@@ -93,5 +109,5 @@ def build_operation_tool(operation: Operation) -> OperationTool:
 
 @cache
 def operation_tools() -> OperationToolIndex:
-    """Every catalog operation as a tool; built once per process."""
-    return OperationToolIndex([build_operation_tool(op) for op in load_catalog().operations])
+    """Every catalog operation as a tool (each built once per process, on first use)."""
+    return OperationToolIndex(load_catalog().operations)

@@ -92,6 +92,8 @@ def _describe(error: ValidationError) -> ArgumentProblem:
 
 def validate_arguments(schema: JsonSchema, arguments: dict[str, Any]) -> list[ArgumentProblem]:
     """All problems with these arguments (at most a few), most specific first."""
+    if not arguments and not schema.get("required"):
+        return []  # nothing given and nothing required: valid (the common list call)
     validator = _validator(schema)
     errors = sorted(validator.iter_errors(arguments), key=lambda e: (-len(e.absolute_path), _path(e)))
     return [_describe(e) for e in errors[:MAX_REPORTED]]
