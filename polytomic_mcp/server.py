@@ -24,7 +24,7 @@ from polytomic_mcp.resources import register_resources
 from polytomic_mcp.settings import AccessMode, RequestScope, Settings, SettingsError, request_scope
 from polytomic_mcp.tools.discovery import register_discovery_tools
 from polytomic_mcp.tools.operation_tools import OperationTool, operation_tools
-from polytomic_mcp.tools.profiles import adapt_tool, choose_profile
+from polytomic_mcp.tools.profiles import adapt_tool, choose_profile, listed_operation_tool
 from polytomic_mcp.tools.results import error_result
 from polytomic_mcp.tools.schema_shaping import tidy_hand_written
 from polytomic_mcp.tools.shaping.sanitize import clean_text
@@ -56,8 +56,9 @@ only the operator can switch to full-access.
 
 
 def _headers_of(request: Any) -> Mapping[str, str] | None:
-    headers = getattr(request, "headers", None)
-    return headers if headers is not None else None
+    """The HTTP request's headers; None on stdio and in memory (no HTTP request)."""
+    headers: Mapping[str, str] | None = getattr(request, "headers", None)
+    return headers
 
 
 class PolytomicServer(MCPServer[AppState]):
@@ -130,10 +131,9 @@ class PolytomicServer(MCPServer[AppState]):
         own = [tidy_hand_written(tool) for tool in await self.list_tools() if self.workflow_tool_listed(tool, scope)]
         cap = self.polytomic_settings.max_tools
         room = max(cap - len(own), 0) if cap else None
-        operations = [tool.to_mcp() for tool in self.listed_operation_tools(scope, room)]
         return [
-            *(adapt_tool(tool, profile, operation_tool=False) for tool in own),
-            *(adapt_tool(tool, profile, operation_tool=True) for tool in operations),
+            *(adapt_tool(tool, profile) for tool in own),
+            *(listed_operation_tool(tool.name, profile) for tool in self.listed_operation_tools(scope, room)),
         ]
 
     def workflow_tool_listed(self, tool: Tool, scope: RequestScope) -> bool:

@@ -101,20 +101,20 @@ def adapt_schema(schema: JsonSchema, profile: str) -> JsonSchema:
 
 
 @lru_cache(maxsize=2048)
-def _adapted_operation_tool(name: str, profile: str) -> Tool:
+def listed_operation_tool(name: str, profile: str) -> Tool:
+    """An operation tool as this profile lists it; made once per process and profile."""
     from polytomic_mcp.tools.operation_tools import operation_tools
 
     tool = operation_tools().get(name)
-    assert tool is not None
+    if tool is None:
+        raise KeyError(name)
     return tool.to_mcp(adapt_schema(tool.input_schema, profile))
 
 
-def adapt_tool(tool: Tool, profile: str, operation_tool: bool) -> Tool:
-    """The tool as this profile lists it (operation tools are adapted once and cached)."""
+def adapt_tool(tool: Tool, profile: str) -> Tool:
+    """A hand-written tool as this profile lists it."""
     if profile == "standard" and "$schema" not in tool.input_schema:
         return tool
-    if operation_tool:
-        return _adapted_operation_tool(tool.name, profile)
     update: dict[str, Any] = {"input_schema": adapt_schema(tool.input_schema, profile)}
     if tool.output_schema is not None:
         update["output_schema"] = adapt_schema(tool.output_schema, profile)
