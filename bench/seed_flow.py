@@ -294,7 +294,8 @@ async def operations_only(client: Client, variant: Variant, service_account: str
 
     targets = await call(client, variant, "model_sync_targets_list", {"id": sf_id})
     contact = next((t for t in targets["data"] if t.get("id") == TARGET), None)
-    if contact is None or "updateOrCreate" not in {m if isinstance(m, str) else m.get("id") for m in contact.get("modes") or []}:
+    modes = {m if isinstance(m, str) else m.get("id") for m in (contact or {}).get("modes") or []}
+    if contact is None or "updateOrCreate" not in modes:
         raise BenchFailed(f"(a): {TARGET} is not offered with updateOrCreate")
 
     described = await call(client, variant, "model_sync_targets_get_fields", {"id": sf_id, "target": TARGET}, TARGET)
