@@ -52,12 +52,16 @@ READ_TOOL = "connections_get_types"
 EXPECTED_CONNECTION_TYPES = ("salesforce", "gcs")
 EXPECTED_PROMPTS = {"setup_gcs_csv_to_salesforce"}
 
-# ---- Expected resources: ADD URIs HERE once the resources land (polytomic_mcp/resources.py). ----
-# Each set must be a subset of what resources/list (uri) and resources/templates/list (uriTemplate)
-# return. Empty sets only check that both calls succeed and return well-formed arrays.
-EXPECTED_RESOURCE_URIS: frozenset[str] = frozenset()
-EXPECTED_RESOURCE_TEMPLATES: frozenset[str] = frozenset()
-# ---- end of expected resources ----
+# Each set must be a subset of what resources/list (uri) and resources/templates/list (uriTemplate) return.
+EXPECTED_RESOURCE_URIS: frozenset[str] = frozenset({"polytomic://operations"})
+EXPECTED_RESOURCE_TEMPLATES: frozenset[str] = frozenset(
+    {
+        "polytomic://connections/{connection_id}/schemas",
+        "polytomic://connections/{connection_id}/targets/{target_id}/fields",
+        "polytomic://syncs/{sync_id}/executions/{execution_id}",
+        "polytomic://connection-types/{type_id}",
+    }
+)
 
 ERAS = ["legacy", "modern"]
 TRANSPORTS = ["stdio", "http"]
