@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import anyio
@@ -50,11 +51,11 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 
     raise TimeoutError(f"nothing listening on {port}")
 
 
-@pytest.fixture
-def http_server() -> Iterator[str]:
+@contextmanager
+def running_http_server(*extra: str) -> Iterator[str]:
     port = free_port()
     process = subprocess.Popen(
-        [*SERVER, "serve", "--http", "--sandbox", "--sandbox-clock", "step", "--port", str(port)],
+        [*SERVER, "serve", "--http", "--sandbox", "--sandbox-clock", "step", "--port", str(port), *extra],
         env=clean_env(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -68,6 +69,12 @@ def http_server() -> Iterator[str]:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture
+def http_server() -> Iterator[str]:
+    with running_http_server() as url:
+        yield url
 
 
 def text_of(result: Any) -> str:
@@ -245,3 +252,18 @@ async def test_partner_headers_act_inside_the_chosen_organization(http_server: s
     async with http_client(http_server, "partner-key") as own:
         own_names = {c["name"] for c in (await own.call_tool("connections_list", {})).structured_content["data"]}  # type: ignore[index]
     assert "child GCS" not in own_names
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_stateless_http_serves_both_eras(mode: str) -> None:
+    with running_http_server("--stateless") as url:
+        async with http_client(url, "stateless-tenant") as client:
+            tools = (await client.list_tools()).tools
+            created = await client.call_tool(
+                "connections_create", {"name": "stateless", "type": "gcs", "configuration": GCS_CONFIG}
+            )
+            listed = await client.call_tool("connections_list", {})
+    assert any(t.name == "sync_gcs_csv_to_salesforce" for t in tools)
+    assert not created.is_error, text_of(created)
+    assert [c["name"] for c in listed.structured_content["data"]] == ["stateless"]  # type: ignore[index]
