@@ -233,3 +233,24 @@ def test_demo_runs_end_to_end_and_checks_salesforce() -> None:
         "sync_gcs_csv_to_salesforce again",
     ):
         assert step in out
+
+
+async def test_a_slow_api_never_makes_a_wait_overrun_its_timeout() -> None:
+    with start_sandbox(SandboxConfig(clock="real", schema_cache_seconds=600)) as sandbox:
+        server = build_server(Settings(api_key="slow-api", sandbox=True, poll_interval=0.1), sandbox.base_url)
+        async with Client(server) as client:
+            gcs = await create_gcs_connection(client)
+            async with httpx.AsyncClient() as admin:
+                slow = await admin.put(
+                    f"{sandbox.base_url}/sandbox/faults",
+                    json={"latency_ms": 700},
+                    headers={"Authorization": "Bearer slow-api"},
+                )
+                slow.raise_for_status()
+            started = time.monotonic()
+            result = await client.call_tool("wait_schema_ready", {"connection_ids": [gcs], "timeout_s": 1.8})
+            elapsed = time.monotonic() - started
+    # The first check takes ~1.4 s (connection, then status); the poll that starts at ~1.5 s
+    # would end at ~2.2 s, but the deadline cuts it at 1.8 s.
+    assert result.structured_content["ready"] is False  # type: ignore[index]
+    assert elapsed < 2.0

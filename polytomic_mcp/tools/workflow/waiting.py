@@ -71,10 +71,14 @@ async def poll_until(
     `check` returns (done, progress, total, message). The result says whether it finished.
     """
     poller = Poller(context, deadline)
-    while True:
-        done, progress, total, message = await check()
-        await poller.progress(progress, total, message)
-        if done:
-            return True
-        if not await poller.pause():
-            return False
+    # The first check always runs; after that, a slow or retried request is cut at the
+    # deadline too, so the tool never waits longer than it was given.
+    done, progress, total, message = await check()
+    await poller.progress(progress, total, message)
+    with anyio.move_on_after(deadline.left()):
+        while not done:
+            if not await poller.pause():
+                return False
+            done, progress, total, message = await check()
+            await poller.progress(progress, total, message)
+    return done
