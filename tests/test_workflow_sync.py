@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -193,7 +194,7 @@ async def test_short_timeout_returns_the_current_state() -> None:
         async with Client(server_for(sandbox)) as client:
             first = await client.call_tool("sync_gcs_csv_to_salesforce", ARGS)
             authorize(first.structured_content["auth_url"])  # type: ignore[index]
-            quick = await client.call_tool("sync_gcs_csv_to_salesforce", {**ARGS, "timeout_s": 0.001})
+            quick = await client.call_tool("sync_gcs_csv_to_salesforce", {**ARGS, "timeout_s": 0.5})
     report = quick.structured_content
     assert report is not None and not quick.is_error
     assert report["status"] == "waiting_for_schemas"
@@ -216,3 +217,52 @@ async def test_url_elicitation_lets_the_user_authorize_within_one_call(sandbox: 
     assert len(opened) == 1 and opened[0].startswith(sandbox.base_url)
     assert report is not None and report["status"] == "completed_with_errors", text_of(result)
     assert {s["step"]: s["status"] for s in report["steps"]}["salesforce_authorization"] == "checked"
+
+
+async def test_a_slow_api_ends_the_call_at_its_timeout_and_a_repeat_resumes(sandbox: RunningSandbox) -> None:
+    async with Client(server_for(sandbox)) as client:
+        first = await client.call_tool("sync_gcs_csv_to_salesforce", {**ARGS, "run": "never"})
+        authorize(first.structured_content["auth_url"])  # type: ignore[index]
+        async with httpx.AsyncClient() as admin:
+            slow = await admin.put(
+                f"{sandbox.base_url}/sandbox/faults",
+                json={"latency_ms": 400},
+                headers={"Authorization": f"Bearer {KEY}"},
+            )
+            slow.raise_for_status()
+        started = time.monotonic()
+        cut = await client.call_tool("sync_gcs_csv_to_salesforce", {**ARGS, "timeout_s": 1.0})
+        elapsed = time.monotonic() - started
+        async with httpx.AsyncClient() as admin:
+            (
+                await admin.put(
+                    f"{sandbox.base_url}/sandbox/faults", json={}, headers={"Authorization": f"Bearer {KEY}"}
+                )
+            ).raise_for_status()
+        resumed = await client.call_tool("sync_gcs_csv_to_salesforce", ARGS)
+        assert await counts(client) == {"connections": 2, "models": 1, "syncs": 1}
+    assert elapsed < 2.0  # the timeout plus the half-second grace, plus one slow answer at most
+    report = cut.structured_content
+    # Cut while waiting for schemas, or in a slow step: either way the current state and how to go on.
+    assert report is not None and report["status"] in ("timed_out", "waiting_for_schemas")
+    assert "sync_gcs_csv_to_salesforce again with the same inputs" in report["next"]
+    assert [step["step"] for step in report["steps"]][:2] == ["gcs_connection", "salesforce_connection"]
+    assert resumed.structured_content["status"] == "completed_with_errors"  # type: ignore[index]
+
+
+async def test_a_step_slower_than_the_whole_timeout_is_cut_and_reported(sandbox: RunningSandbox) -> None:
+    async with Client(server_for(sandbox)) as client:
+        async with httpx.AsyncClient() as admin:
+            slow = await admin.put(
+                f"{sandbox.base_url}/sandbox/faults",
+                json={"latency_ms": 3000},
+                headers={"Authorization": f"Bearer {KEY}"},
+            )
+            slow.raise_for_status()
+        started = time.monotonic()
+        cut = await client.call_tool("sync_gcs_csv_to_salesforce", {**ARGS, "timeout_s": 0.5})
+        elapsed = time.monotonic() - started
+    assert 0.9 < elapsed < 1.5  # the timeout and the grace, not the 3-second answer
+    report = cut.structured_content
+    assert report is not None and report["status"] == "timed_out" and report["steps"] == []
+    assert "Call sync_gcs_csv_to_salesforce again with the same inputs" in report["next"]

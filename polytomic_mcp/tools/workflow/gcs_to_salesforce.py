@@ -16,6 +16,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import anyio
 from mcp.types import CallToolResult, InputRequiredResult
 
 from polytomic_mcp.app_state import ToolContext
@@ -29,6 +30,8 @@ from polytomic_mcp.tools.workflow.sync_plan import SyncPlan, choices, plan_sync
 from polytomic_mcp.tools.workflow.waiting import Deadline
 from polytomic_mcp.tools.workflow.waiting_tools import start_or_join, wait_schemas
 from polytomic_mcp.tools.workflow_names import DIAGNOSE_SYNC, SYNC_GCS_CSV_TO_SALESFORCE
+
+CUT_GRACE_S = 0.5
 
 StepStatus = Literal["reused", "created", "checked", "would_create", "pending", "failed", "started", "skipped"]
 
@@ -405,14 +408,24 @@ async def run_seed_workflow(
     context: ToolContext, request: SyncRequest, deadline: Deadline
 ) -> CallToolResult | InputRequiredResult:
     workflow = SeedWorkflow(Api.for_context(context), context, request, deadline)
+    outcome: dict[str, Any] | InputRequiredResult | None = None
     try:
-        outcome = await workflow.run()
+        # Slow API answers are cut shortly after the deadline (every step is safe to repeat);
+        # the grace lets a wait that ends at the deadline report what it saw first.
+        with anyio.move_on_after(deadline.left() + CUT_GRACE_S):
+            outcome = await workflow.run()
     except Stop as stop:
         return text_result(json_text(stop.payload), stop.payload, is_error=stop.is_error)
     except StepError as failure:
         workflow.report.step("api", "failed", detail=failure.text.splitlines()[0])
         payload = workflow.report.finish("failed", failure.text)
         return text_result(json_text(payload), payload, is_error=True)
+    if outcome is None:
+        outcome = workflow.report.finish(
+            "timed_out",
+            f"Polytomic was slow; nothing is lost. Call {SYNC_GCS_CSV_TO_SALESFORCE} again with the same inputs "
+            "to continue from the last step.",
+        )
     if isinstance(outcome, InputRequiredResult):
         return outcome
     return text_result(json_text(outcome), outcome)

@@ -71,14 +71,13 @@ async def poll_until(
     `check` returns (done, progress, total, message). The result says whether it finished.
     """
     poller = Poller(context, deadline)
-    # The first check always runs; after that, a slow or retried request is cut at the
-    # deadline too, so the tool never waits longer than it was given.
-    done, progress, total, message = await check()
-    await poller.progress(progress, total, message)
+    done = False
+    # A slow or retried request is cut at the deadline too: the tool never waits longer
+    # than it was given, and reports whatever state it last saw.
     with anyio.move_on_after(deadline.left()):
-        while not done:
-            if not await poller.pause():
-                return False
+        while True:
             done, progress, total, message = await check()
             await poller.progress(progress, total, message)
+            if done or not await poller.pause():
+                break
     return done
