@@ -63,8 +63,8 @@ class Store:
         self.lock = threading.RLock()
         self.conn = sqlite3.connect(db_path or ":memory:", check_same_thread=False, isolation_level=None)
         if db_path:
-            self.conn.execute("PRAGMA journal_mode=WAL")
-            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn.execute("PRAGMA journal_mode=TRUNCATE")
+            self.conn.execute("PRAGMA synchronous=OFF")
         self.conn.executescript(SCHEMA)
 
     def close(self) -> None:

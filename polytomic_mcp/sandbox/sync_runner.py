@@ -4,6 +4,7 @@ read lazily and written in fixed-size batches."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
@@ -12,9 +13,13 @@ from typing import Any
 from polytomic_mcp.sandbox.context import Runtime
 from polytomic_mcp.sandbox.sync_rules import identity_mappings
 from polytomic_mcp.sandbox.world import files, salesforce
-from polytomic_mcp.sandbox.world.salesforce import FieldDef, Item, Mode, RecordWriter
+from polytomic_mcp.sandbox.world.records import Batch, Mode, RecordWriter
+from polytomic_mcp.sandbox.world.salesforce import FieldDef
 
-BATCH_ROWS = 5000
+# Rows per batch: small enough for a batch's row lists to stay in the CPU cache (measured:
+# 2,000 beats 5,000 by about 10 % on the benchmark), large enough to amortise each statement.
+BATCH_ROWS = 2000
+BATCHES_PER_TRANSACTION = 10
 MAX_KEPT_ERRORS = 1000
 
 
@@ -125,7 +130,15 @@ def run(runtime: Runtime, org: str, sync: dict[str, Any], should_stop: Callable[
     identities = identity_mappings(sync)
     identity_field = obj.field(identities[0]["target"]) if identities else None
     columns = tuple(str(m["target"]) for m in sync["fields"])
-    writer = RecordWriter(store, obj, identity_field, columns)
+    identity_source = identities[0]["source"]["field"] if identities else None
+    # When the identity field is also mapped, its value normalises to the row's key only if it
+    # comes from the identity's own source field.
+    column_is_key = all(
+        (m.get("source") or {}).get("field") == identity_source
+        for m in sync["fields"]
+        if identity_field is not None and m["target"] == identity_field.id
+    )
+    writer = RecordWriter(store, obj, identity_field, columns, identity_column_is_key=column_is_key)
     result = RunResult()
     for header, rows in _source_rows(runtime, org, model):
         position = {name: i for i, name in enumerate(header)}
@@ -137,24 +150,38 @@ def run(runtime: Runtime, org: str, sync: dict[str, Any], should_stop: Callable[
                 raise RunFailed(f"identity column {identities[0]['source']['field']!r} is missing from the data")
             identity_plan = (column, identity_field)
         conditions = (sync.get("model_filters") or {}).get("conditions") or []
-        keep = _filter(conditions, header) if conditions else None
-        number = 0
-        while True:
-            chunk = list(islice(rows, BATCH_ROWS))
-            if not chunk:
-                break
-            numbers = list(range(number + 1, number + 1 + len(chunk)))
-            number += len(chunk)
-            if keep is not None:
-                kept = [(n, r) for n, r in zip(numbers, chunk, strict=True) if keep(r)]
-                numbers, chunk = [n for n, _ in kept], [r for _, r in kept]
-            result.total += len(chunk)
-            items = _prepare_batch(numbers, chunk, plan, identity_plan, result)
-            _write(writer, mode, items, result)
-            if should_stop():
-                result.canceled = True
-                return result
+        batches = _batches(rows, _filter(conditions, header) if conditions else None)
+        more = True
+        while more:
+            more = False
+            # Several batches per transaction: fewer commits, and the store stays free for other
+            # requests between transactions. Stopping commits what was written so far.
+            with store.transaction():
+                for numbers, chunk in islice(batches, BATCHES_PER_TRANSACTION):
+                    more = True
+                    result.total += len(chunk)
+                    _write(writer, mode, _prepare_batch(numbers, chunk, plan, identity_plan, result), result)
+                    if should_stop():
+                        result.canceled = True
+                        return result
     return result
+
+
+def _batches(
+    rows: Iterator[list[Any]], keep: Callable[[list[Any]], bool] | None
+) -> Iterator[tuple[list[int], list[list[Any]]]]:
+    """Source rows in batches, with their row numbers (counted before filtering)."""
+    number = 0
+    while True:
+        chunk = list(islice(rows, BATCH_ROWS))
+        if not chunk:
+            return
+        numbers = list(range(number + 1, number + 1 + len(chunk)))
+        number += len(chunk)
+        if keep is not None:
+            kept = [(n, r) for n, r in zip(numbers, chunk, strict=True) if keep(r)]
+            numbers, chunk = [n for n, _ in kept], [r for _, r in kept]
+        yield numbers, chunk
 
 
 # How a mapped value is converted: plain text is only trimmed; numbers take a fast path
@@ -209,11 +236,26 @@ def _slow(raw: list[Any], target: FieldDef, bad: dict[int, str]) -> list[Any]:
     return out
 
 
+def _invalid_emails(values: list[str]) -> list[int]:
+    """Indices of non-empty values that are not email addresses. One regular expression over
+    the joined column settles the usual all-valid case; any doubt is settled value by value."""
+    if _EMAILS.fullmatch("\x00".join(values) + "\x00") is not None:
+        return []
+    return [i for i, value in enumerate(values) if value and not salesforce.valid_email(value)]
+
+
+# Entries separated by NUL, each one exactly what ``valid_email`` accepts: a local part, "@", a
+# domain without "@" holding a dot that is neither its first nor its last character, no space or
+# tab. Written to scan left to right without backtracking (the first dot after the domain's first
+# character must be followed by at least one more character).
+_EMAILS = re.compile(r"(?:[^@ \t\x00]+@[^@ \t\x00][^@ \t\x00.]*\.[^@ \t\x00]+\x00)*")
+
+
 def _prepare_batch(
     numbers: list[int], chunk: list[list[Any]], plan: Plan, identity: tuple[int, FieldDef] | None, result: RunResult
-) -> list[Item]:
-    """Converts a batch column by column (fast comprehensions), falling back to row by row
-    only for a column that holds a bad value."""
+) -> Batch:
+    """Converts a batch column by column (fast comprehensions), falling back to value by value
+    only for a column that holds a bad value. Bad rows become record errors and are left out."""
     size = len(chunk)
     bad: dict[int, str] = {}
     columns: list[list[Any]] = []
@@ -237,30 +279,28 @@ def _prepare_batch(
     if identity is not None:
         column, field_def = identity
         stripped = [value.strip() for value in _column(chunk, column)]
-        for index, value in enumerate(stripped):
-            if not value:
-                bad.setdefault(index, f"no value for the identity field ({field_def.id})")
-        if field_def.type == "email":
-            # Fast path: one cheap test per value; only invalid ones get a message.
-            valid = list(map(salesforce.valid_email, stripped))
-            for index, ok in enumerate(valid):
-                if not ok and stripped[index]:
+        if "" in stripped:
+            for index, value in enumerate(stripped):
+                if not value:
+                    bad.setdefault(index, f"no value for the identity field ({field_def.id})")
+        if field_def.type in salesforce.TEXT_TYPES:
+            if field_def.type == "email":
+                for index in _invalid_emails(stripped):
                     bad.setdefault(index, f"{field_def.id}: invalid email address {stripped[index]!r}")
-            identity_values = list(stripped)
-            keys = [value.casefold() for value in stripped]
-        elif field_def.type in salesforce.TEXT_TYPES:
             identity_values = list(stripped)
             keys = [value.casefold() for value in stripped]
         else:
             identity_values = _slow(stripped, field_def, bad)
             keys = [salesforce.normalize(str(v)) if v is not None else None for v in identity_values]
-    rows = list(zip(*columns, strict=True)) if columns else [()] * size
+    batch = Batch(numbers, keys, identity_values, columns)
+    if not bad:
+        return batch
     for index in sorted(bad):
         result.add_error(numbers[index], bad[index])
-    return [(numbers[i], keys[i], rows[i], identity_values[i]) for i in range(size) if i not in bad]
+    return batch.select([i for i in range(size) if i not in bad])
 
 
-def _write(writer: RecordWriter, mode: Mode, batch: list[Item], result: RunResult) -> None:
+def _write(writer: RecordWriter, mode: Mode, batch: Batch, result: RunResult) -> None:
     counts = writer.apply(mode, batch)
     result.insert += counts.insert
     result.update += counts.update

@@ -26,7 +26,7 @@ import yaml
 
 from polytomic_mcp.sandbox.errors import bad_request
 from polytomic_mcp.sandbox.store import Store
-from polytomic_mcp.sandbox.world import files, salesforce
+from polytomic_mcp.sandbox.world import files, records, salesforce
 from polytomic_mcp.sandbox.world.standard_objects import STANDARD_OBJECTS
 
 SeedSource = str | Path | dict[str, Any] | None
@@ -85,7 +85,7 @@ def apply(store: Store, tenant: str, document: dict[str, Any], base: Path | None
             definition = _object_definition(raw)
             obj = salesforce.ensure_object(store, tenant, domain, definition)
             added["objects"] += 1
-            added["records"] += salesforce.insert_records(store, obj, _list(raw.get("records"), "records"))
+            added["records"] += records.insert_records(store, obj, _list(raw.get("records"), "records"))
     return added
 
 
