@@ -140,8 +140,9 @@ def random_sizes(rng: random.Random, total: int) -> list[int]:
     return sizes
 
 
+@pytest.mark.parametrize("set_wise", [True, False], ids=["set-wise", "row-by-row"])
 @pytest.mark.parametrize("seed", range(12))
-def test_any_batching_matches_one_row_at_a_time(seed: int) -> None:
+def test_any_batching_matches_one_row_at_a_time(seed: int, set_wise: bool) -> None:
     rng = random.Random(seed)
     store = Store(None)
     obj = contact_object(store)
@@ -156,6 +157,7 @@ def test_any_batching_matches_one_row_at_a_time(seed: int) -> None:
     for email, first, last in seeded:
         reference.seed(email.strip(), first, last)
     writer = RecordWriter(store, obj, obj.field("Email"), ("FirstName", "LastName"))
+    writer._bulk = set_wise  # both paths must follow the same rules
     known = set(rids(store, obj))
     given = max(known)
     for _ in range(6):

@@ -7,13 +7,14 @@ skips the rest, ``update`` updates matches and skips the rest, ``updateOrCreate`
 ``remove`` deletes matches. A row that would create a record without a value for a required
 field is a record error. The outcome does not depend on how the rows are batched.
 
-The common sync (matched on one identity field that no other mapped column shadows) is written
-set-wise: a run of rows is one ``INSERT … ON CONFLICT`` statement over the identity's unique
-key (rows are inserted or update the holder one after the other, so repeated keys behave as
-above), ``update`` is one ``UPDATE … FROM (VALUES …)`` of the last row per key, ``remove`` one
-``DELETE``. Anything else (matching on ``Id``, mapped columns that are identities themselves,
-duplicated identity values in the target) goes row by row through the same rules, keeping the
-keys canonical (see ``world.salesforce``).
+The common sync (matched on an identity field, writing no other identity-capable field) is
+written set-wise: a run of rows is one ``INSERT … ON CONFLICT`` statement over the identity's
+unique key (rows are inserted or update the holder one after the other, so repeated keys behave
+as above); a run of rows that cannot create records only updates its matches; ``update`` is one
+``UPDATE … FROM (VALUES …)`` with the last row per key, ``remove`` one ``DELETE``. The rest
+(matching on ``Id``, writing other identity-capable fields, ``remove`` while some identity value
+has several holders) goes row by row under the same rules, keeping the keys canonical (see
+``world.salesforce``).
 """
 
 from __future__ import annotations
