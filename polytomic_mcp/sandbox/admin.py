@@ -214,7 +214,8 @@ def _page(title: str, text: str) -> str:
 
 
 async def log_file(sandbox: SandboxApp, request: Request) -> Response:
-    """A record-log file behind a signed-style URL: JSON lines (only the errors log has entries)."""
+    """A log file behind a signed-style URL, as JSON lines: a model-sync record log (only the
+    errors log has entries) or a bulk execution's console log."""
     token = request.path_params["token"]
 
     def work() -> str | None:
@@ -223,6 +224,9 @@ async def log_file(sandbox: SandboxApp, request: Request) -> Response:
         if raw is None:
             return None
         org, execution_id, log_type = raw.split("|")
+        if log_type == "bulk":  # a bulk execution's console log
+            bulk = store.get(org, "bulk_execution", execution_id) or {}
+            return "".join(json.dumps(entry) + "\n" for entry in bulk.get("console", []))
         execution = store.get(org, "execution", execution_id) or {}
         lines = execution.get("record_errors", []) if log_type == "errors" else []
         return "".join(json.dumps({"error": line}) + "\n" for line in lines)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import quote
 
@@ -139,3 +140,12 @@ def test_bulk_sync_schema_routes_take_a_file_in_a_folder(api: httpx.Client, fold
     assert f"{FOLDER_FILE}: copied 4 records" in [e["message"] for e in log]
     other = api.get(f"{base}/executions/{again['id']}/schemas/{quote('exports/other.csv', safe='')}/consolelog")
     assert other.status_code == 404
+    # The execution's log links open (no key needed), as JSON lines of its console log.
+    url = api.get(f"{base}/executions/{again['id']}/logs").json()["data"]["URLs"][0]
+    lines = [json.loads(line) for line in httpx.get(url).text.splitlines()]
+    assert f"{FOLDER_FILE}: copied 4 records" in [line["message"] for line in lines]
+    job = api.post(f"{base}/executions/{again['id']}/logs/export").json()["job"]
+    advance(api, 1)
+    exported = api.get(f"/api/jobs/exportlogs/{job['job_id']}").json()["data"]
+    assert exported["status"] == "done"
+    assert httpx.get(exported["result"]["url"]).text.splitlines() == httpx.get(url).text.splitlines()

@@ -3,9 +3,11 @@ executions with status progression."""
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from polytomic_mcp.sandbox import bulk_executions, console_log, jobs, schema_cache, sync_rules
+from polytomic_mcp.sandbox.clock import iso
 from polytomic_mcp.sandbox.context import Call, Reply, envelope, handles, new_id
 from polytomic_mcp.sandbox.errors import ApiError, bad_request, not_found, unprocessable
 from polytomic_mcp.sandbox.handlers.connections import load as load_connection
@@ -254,18 +256,25 @@ def schema_console_logs(call: Call) -> Reply:
     return envelope(call, console_log.page({"console": entries}, call.query.get("limit"), call.query.get("after")))
 
 
+def _log_url(call: Call, execution: dict[str, Any], name: str) -> str:
+    """A signed-style link to the execution's console log as JSON lines (see ``admin.log_file``)."""
+    token = secrets.token_urlsafe(16)
+    call.store.set_meta(f"logfile:{token}", f"{call.org}|{execution['id']}|bulk")
+    return f"{call.base_url}/sandbox/logfiles/{token}/{name}"
+
+
 @handles("bulk_sync_executions_get_logs")
 def execution_logs(call: Call) -> Reply:
     execution = _execution(call, "execution_id", "sync_id")
     return envelope(
-        call, {"URLs": [f"{call.base_url}/sandbox/bulk-logs/{execution['id']}/summary.json"], "Expires": call.now_iso()}
+        call, {"URLs": [_log_url(call, execution, "console-0001.jsonl")], "Expires": iso(call.now() + 3600)}
     )
 
 
 @handles("bulk_sync_executions_export_logs")
 def export_logs(call: Call) -> Reply:
     execution = _execution(call, "execution_id", "sync_id")
-    url = f"{call.base_url}/sandbox/bulk-logs/{execution['id']}/export.zip"
+    url = _log_url(call, execution, "console-export.jsonl")
     job = jobs.submit(call, "exportlogs", {"url": url})
     return envelope(call, None, job=job)
 
