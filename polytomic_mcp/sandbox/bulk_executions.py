@@ -5,25 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from polytomic_mcp.sandbox import console_log, events
+from polytomic_mcp.sandbox import console_log, events, executions
 from polytomic_mcp.sandbox.clock import iso
 from polytomic_mcp.sandbox.context import Call, Runtime, new_id
 from polytomic_mcp.sandbox.errors import ApiError
 from polytomic_mcp.sandbox.world import files, salesforce
 
 KIND = "bulk_execution"
-TERMINAL = frozenset({"completed", "failed", "canceled", "interrupted"})
+TERMINAL = executions.TERMINAL
 
 
 def start(call: Call, sync: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
-    running = [e for e in call.store.list(call.org, KIND, sync["id"]) if e["status"] not in TERMINAL]
-    if running:
-        raise ApiError(
-            409,
-            f"bulk sync {sync['id']} already has an execution in progress ({running[0]['id']})",
-            "execution_in_progress",
-            {"execution_id": running[0]["id"]},
-        )
+    executions.refuse_if_running(call, KIND, sync["id"], "bulk sync")
     enabled = [s["id"] for s in sync["schemas"] if s.get("enabled", True)]
     chosen = options.get("schemas") or enabled
     unknown = [s for s in chosen if s not in enabled]

@@ -20,15 +20,20 @@ CANCEL_SECONDS = 1.0
 SHOWN_ERRORS = 20
 
 
-def start(call: Call, sync: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
-    running = [e for e in call.store.list(call.org, KIND, sync["id"]) if e["status"] not in TERMINAL]
+def refuse_if_running(call: Call, kind: str, sync_id: str, label: str) -> None:
+    """409, as Polytomic answers, when the sync already has an execution that has not ended."""
+    running = [e for e in call.store.list(call.org, kind, sync_id) if e["status"] not in TERMINAL]
     if running:
         raise ApiError(
             409,
-            f"sync {sync['id']} already has an execution in progress ({running[0]['id']})",
+            f"{label} {sync_id} already has an execution in progress ({running[0]['id']})",
             "execution_in_progress",
             {"execution_id": running[0]["id"]},
         )
+
+
+def start(call: Call, sync: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
+    refuse_if_running(call, KIND, sync["id"], "sync")
     config = call.runtime.config
     now = call.now()
     execution: dict[str, Any] = {

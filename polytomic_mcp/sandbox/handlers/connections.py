@@ -220,6 +220,11 @@ def create(call: Call) -> Reply:
     if needs_oauth(kind, config):
         doc.update(status="unhealthy", status_error=NOT_AUTHORIZED)
         auth_url = _start_oauth(call, doc)
+    return _save_and_answer(call, doc, auth_url)
+
+
+def _save_and_answer(call: Call, doc: dict[str, Any], auth_url: str | None) -> Reply:
+    """Store a created or updated connection; a healthy one starts caching its schemas."""
     call.store.put(call.org, KIND, doc["id"], doc)
     if doc["status"] == "healthy":
         schema_cache.start_refresh(call, doc["id"])
@@ -264,13 +269,7 @@ def update(call: Call) -> Reply:
     if body.get("reconnect") and needs_oauth(kind, config):
         doc.update(status="unhealthy", status_error=NOT_AUTHORIZED)
         auth_url = _start_oauth(call, doc)
-    call.store.put(call.org, KIND, doc["id"], doc)
-    if doc["status"] == "healthy":
-        schema_cache.start_refresh(call, doc["id"])
-    view = public_view(call, doc, full=False)
-    if auth_url:
-        view["auth_url"] = auth_url
-    return envelope(call, view)
+    return _save_and_answer(call, doc, auth_url)
 
 
 def dependants(call: Call, connection_id: str) -> list[tuple[str, dict[str, Any]]]:
