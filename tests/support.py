@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import httpx
 from mcp.types import Tool
 
 TESTS = Path(__file__).parent
@@ -76,3 +77,12 @@ def assert_rendered(result: Any) -> None:
             assert f"{key}: " in after
         elif len(json.dumps(payload)) > 1200:  # rendered as lines: members are named
             assert key in fenced, key
+
+
+async def set_faults(base_url: str, key: str, **faults: Any) -> None:
+    """Set (or, with none given, clear) a sandbox tenant's injected faults."""
+    async with httpx.AsyncClient() as admin:
+        response = await admin.put(
+            f"{base_url}/sandbox/faults", json=faults, headers={"Authorization": f"Bearer {key}"}
+        )
+        response.raise_for_status()

@@ -16,6 +16,7 @@ from polytomic_mcp.sandbox import RunningSandbox, SandboxConfig, start_sandbox
 from polytomic_mcp.server import build_server
 from polytomic_mcp.settings import Settings
 from tests.seed_setup import SERVICE_ACCOUNT_JSON
+from tests.support import set_faults
 
 pytestmark = pytest.mark.anyio
 
@@ -24,11 +25,6 @@ pytestmark = pytest.mark.anyio
 def sandbox() -> Iterator[RunningSandbox]:
     with start_sandbox(SandboxConfig(clock="step")) as running:
         yield running
-
-
-def set_faults(sandbox: RunningSandbox, key: str, **faults: Any) -> None:
-    response = httpx.put(f"{sandbox.base_url}/sandbox/faults", json=faults, headers={"Authorization": f"Bearer {key}"})
-    response.raise_for_status()
 
 
 class WatchingTransport(httpx.AsyncHTTPTransport):
@@ -56,7 +52,7 @@ def text_of(result: Any) -> str:
 
 async def test_rate_limits_and_server_errors_are_retried_and_creates_happen_once(sandbox: RunningSandbox) -> None:
     key = "flaky-tenant"
-    set_faults(sandbox, key, seed=7, rate_limit_every=2, retry_after_seconds=0, error_rate=0.3)
+    await set_faults(sandbox.base_url, key, seed=7, rate_limit_every=2, retry_after_seconds=0, error_rate=0.3)
     transport = WatchingTransport()
     settings = Settings(api_key=key, sandbox=True, max_retries=6)
     async with Client(build_server(settings, sandbox.base_url, transport)) as client:
@@ -70,7 +66,7 @@ async def test_rate_limits_and_server_errors_are_retried_and_creates_happen_once
                 },
             )
             assert not created.is_error, text_of(created)
-        set_faults(sandbox, key)
+        await set_faults(sandbox.base_url, key)
         listed = await client.call_tool("connections_list", {})
     names = sorted(c["name"] for c in listed.structured_content["data"])  # type: ignore[index]
     assert names == [f"GCS {n}" for n in range(5)]  # retried creates never created twice
@@ -79,7 +75,7 @@ async def test_rate_limits_and_server_errors_are_retried_and_creates_happen_once
 
 async def test_dropped_connections_are_retried(sandbox: RunningSandbox) -> None:
     key = "dropping-tenant"
-    set_faults(sandbox, key, drop_every=2)
+    await set_faults(sandbox.base_url, key, drop_every=2)
     async with Client(build_server(Settings(api_key=key, sandbox=True, max_retries=4), sandbox.base_url)) as client:
         results = [await client.call_tool("connections_get_types", {}) for _ in range(4)]
     assert all(not r.is_error and r.structured_content["data"] for r in results)  # type: ignore[index]
@@ -87,7 +83,7 @@ async def test_dropped_connections_are_retried(sandbox: RunningSandbox) -> None:
 
 async def test_an_exhausted_retry_budget_gives_an_error_with_a_next_step(sandbox: RunningSandbox) -> None:
     key = "down-tenant"
-    set_faults(sandbox, key, error_rate=1.0, error_status=503)
+    await set_faults(sandbox.base_url, key, error_rate=1.0, error_status=503)
     settings = Settings(api_key=key, sandbox=True, max_retries=1)
     async with Client(build_server(settings, sandbox.base_url)) as client:
         result = await client.call_tool("connections_list", {})
@@ -97,7 +93,7 @@ async def test_an_exhausted_retry_budget_gives_an_error_with_a_next_step(sandbox
 
 async def test_cancelling_a_tool_call_cancels_its_http_request(sandbox: RunningSandbox) -> None:
     key = "slow-tenant"
-    set_faults(sandbox, key, latency_ms=3000)
+    await set_faults(sandbox.base_url, key, latency_ms=3000)
     transport = WatchingTransport()
     async with Client(build_server(Settings(api_key=key, sandbox=True), sandbox.base_url, transport)) as client:
         started = time.monotonic()

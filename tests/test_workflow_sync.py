@@ -15,6 +15,7 @@ from mcp.types import ElicitRequestURLParams, ElicitResult
 from polytomic_mcp.sandbox import RunningSandbox, SandboxConfig, start_sandbox
 from polytomic_mcp.server import PolytomicServer, build_server
 from polytomic_mcp.settings import Settings
+from tests.support import set_faults
 
 pytestmark = pytest.mark.anyio
 
@@ -223,22 +224,11 @@ async def test_a_slow_api_ends_the_call_at_its_timeout_and_a_repeat_resumes(sand
     async with Client(server_for(sandbox)) as client:
         first = await client.call_tool("sync_gcs_csv_to_salesforce", {**ARGS, "run": "never"})
         authorize(first.structured_content["auth_url"])  # type: ignore[index]
-        async with httpx.AsyncClient() as admin:
-            slow = await admin.put(
-                f"{sandbox.base_url}/sandbox/faults",
-                json={"latency_ms": 400},
-                headers={"Authorization": f"Bearer {KEY}"},
-            )
-            slow.raise_for_status()
+        await set_faults(sandbox.base_url, KEY, latency_ms=400)
         started = time.monotonic()
         cut = await client.call_tool("sync_gcs_csv_to_salesforce", {**ARGS, "timeout_s": 1.0})
         elapsed = time.monotonic() - started
-        async with httpx.AsyncClient() as admin:
-            (
-                await admin.put(
-                    f"{sandbox.base_url}/sandbox/faults", json={}, headers={"Authorization": f"Bearer {KEY}"}
-                )
-            ).raise_for_status()
+        await set_faults(sandbox.base_url, KEY)
         resumed = await client.call_tool("sync_gcs_csv_to_salesforce", ARGS)
         assert await counts(client) == {"connections": 2, "models": 1, "syncs": 1}
     assert elapsed < 2.0  # the timeout plus the half-second grace, plus one slow answer at most
@@ -252,13 +242,7 @@ async def test_a_slow_api_ends_the_call_at_its_timeout_and_a_repeat_resumes(sand
 
 async def test_a_step_slower_than_the_whole_timeout_is_cut_and_reported(sandbox: RunningSandbox) -> None:
     async with Client(server_for(sandbox)) as client:
-        async with httpx.AsyncClient() as admin:
-            slow = await admin.put(
-                f"{sandbox.base_url}/sandbox/faults",
-                json={"latency_ms": 3000},
-                headers={"Authorization": f"Bearer {KEY}"},
-            )
-            slow.raise_for_status()
+        await set_faults(sandbox.base_url, KEY, latency_ms=3000)
         started = time.monotonic()
         cut = await client.call_tool("sync_gcs_csv_to_salesforce", {**ARGS, "timeout_s": 0.5})
         elapsed = time.monotonic() - started

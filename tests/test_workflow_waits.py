@@ -22,6 +22,7 @@ from tests.seed_setup import (
     seed_server,
     setup_seed,
 )
+from tests.support import set_faults
 
 pytestmark = pytest.mark.anyio
 
@@ -240,13 +241,7 @@ async def test_a_slow_api_never_makes_a_wait_overrun_its_timeout() -> None:
         server = build_server(Settings(api_key="slow-api", sandbox=True, poll_interval=0.1), sandbox.base_url)
         async with Client(server) as client:
             gcs = await create_gcs_connection(client)
-            async with httpx.AsyncClient() as admin:
-                slow = await admin.put(
-                    f"{sandbox.base_url}/sandbox/faults",
-                    json={"latency_ms": 700},
-                    headers={"Authorization": "Bearer slow-api"},
-                )
-                slow.raise_for_status()
+            await set_faults(sandbox.base_url, "slow-api", latency_ms=700)
             started = time.monotonic()
             result = await client.call_tool("wait_schema_ready", {"connection_ids": [gcs], "timeout_s": 1.8})
             elapsed = time.monotonic() - started
