@@ -16,7 +16,7 @@ from pydantic import Field
 from polytomic_mcp.app_state import ToolContext, app_state, operation_call, scope_of
 from polytomic_mcp.tools.operation_search import operation_search
 from polytomic_mcp.tools.operation_tools import OperationTool
-from polytomic_mcp.tools.results import error_result, json_text, text_result
+from polytomic_mcp.tools.results import error_result, payload_result, text_result
 from polytomic_mcp.tools.toolsets import ALL_TOOLSETS
 from polytomic_mcp.tools.workflow_names import CALL_OPERATION, DESCRIBE_OPERATION, SEARCH_OPERATIONS
 
@@ -136,7 +136,7 @@ def register_discovery_tools(server: MCPServer[Any]) -> None:
             return text_result(f"No operation matches {query!r}; try other words.", {"results": []})
         note = f"Inputs: {DESCRIBE_OPERATION}. Unlisted ones run through {CALL_OPERATION}."
         payload = {"results": rows, "next": note}
-        return text_result(json_text(payload), payload)
+        return payload_result(payload)
 
     @server.tool(
         name=DESCRIBE_OPERATION,
@@ -151,7 +151,7 @@ def register_discovery_tools(server: MCPServer[Any]) -> None:
         if isinstance(found, CallToolResult):
             return found
         payload = describe(found, ctx)
-        return text_result(json_text(payload), payload)
+        return payload_result(payload)
 
     @server.tool(
         name=CALL_OPERATION,

@@ -90,9 +90,7 @@ class OperationCall:
         try:
             status, body, location = await self.raw(tool, checked)
         except PolytomicError as failure:
-            return error_result(
-                api_error_text(tool.name, failure.status, failure.message, failure.key, failure.retry_after)
-            )
+            return error_result(api_error_text(tool.name, failure))
         payload = structured_payload(tool.operation, status, body, location)
         local = tool.arguments.split(checked)["local"]
         options = ShapeOptions(

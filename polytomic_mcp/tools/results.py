@@ -9,6 +9,7 @@ from typing import Any
 from mcp.types import CallToolResult, TextContent
 
 from polytomic_mcp.catalog import Operation
+from polytomic_mcp.client import PolytomicError
 from polytomic_mcp.tools.shaping.render import fence
 from polytomic_mcp.tools.shaping.sanitize import clean_text
 
@@ -40,6 +41,12 @@ def text_result(text: str, structured: dict[str, Any] | None = None, is_error: b
     return CallToolResult(
         content=[TextContent(type="text", text=text)], structured_content=structured, is_error=is_error
     )
+
+
+def payload_result(payload: dict[str, Any], is_error: bool = False) -> CallToolResult:
+    """A hand-written tool's answer: the payload as structured content, with its JSON as text
+    (the server renders and shapes it once more before the model sees it)."""
+    return text_result(json_text(payload), payload, is_error)
 
 
 def error_result(message: str) -> CallToolResult:
@@ -78,8 +85,9 @@ def structured_payload(operation: Operation, status: int, body: Any, location: s
     return payload
 
 
-def api_error_text(tool: str, status: int | None, message: str, key: str | None, retry_after: float | None) -> str:
+def api_error_text(tool: str, failure: PolytomicError) -> str:
     """What failed (status, Polytomic's message and key) and the next step."""
+    status, message, key, retry_after = failure.status, failure.message, failure.key, failure.retry_after
     upstream = fence(clean_text(message or "(none)"))
     head = f"{tool} failed: Polytomic answered {status}" if status else f"{tool} failed: {upstream}"
     lines = [head]

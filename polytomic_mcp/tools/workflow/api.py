@@ -13,7 +13,8 @@ from mcp.types import CallToolResult
 from polytomic_mcp.app_state import ToolContext, app_state, operation_call
 from polytomic_mcp.client import PolytomicError
 from polytomic_mcp.tools.executor import OperationCall
-from polytomic_mcp.tools.results import api_error_text
+from polytomic_mcp.tools.operation_tools import OperationToolIndex
+from polytomic_mcp.tools.results import api_error_text, next_page_token
 
 
 class StepError(Exception):
@@ -29,7 +30,7 @@ class StepError(Exception):
 class Api:
     """Operation calls for one tool invocation."""
 
-    def __init__(self, call: OperationCall, tools: Any) -> None:
+    def __init__(self, call: OperationCall, tools: OperationToolIndex) -> None:
         self._call = call
         self._tools = tools
         self.requests = 0
@@ -55,7 +56,7 @@ class Api:
         try:
             return await self._call.raw(tool, checked, idempotency_key)
         except PolytomicError as failure:
-            text = api_error_text(tool.name, failure.status, failure.message, failure.key, failure.retry_after)
+            text = api_error_text(tool.name, failure)
             raise StepError(text, failure.status, failure.key) from None
 
     async def data(self, operation: str, idempotency_key: str | None = None, **arguments: Any) -> Any:
@@ -71,6 +72,7 @@ class Api:
             _, body, _ = await self.envelope(operation, page_token=token, **arguments)
             page = body.get("data") if isinstance(body, dict) else None
             items.extend(page or [])
-            token = ((body or {}).get("pagination") or {}).get("next_page_token") if isinstance(body, dict) else None
+            tool = self._tools.get(operation)
+            token = next_page_token(tool.operation, body) if tool is not None else None
             if not token or len(items) >= limit:
                 return items[:limit]

@@ -29,7 +29,7 @@ from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import Field
 
 from polytomic_mcp.app_state import ToolContext
-from polytomic_mcp.tools.results import error_result, json_text, text_result
+from polytomic_mcp.tools.results import error_result, payload_result
 from polytomic_mcp.tools.workflow.api import Api, StepError
 from polytomic_mcp.tools.workflow.error_causes import GroupedErrors, group_errors
 from polytomic_mcp.tools.workflow.shapes import (
@@ -476,4 +476,4 @@ def register_diagnose_tools(server: MCPServer[Any]) -> None:
         except StepError as failure:
             return error_result(failure.text)
         payload = report(findings)
-        return text_result(json_text(payload), payload)
+        return payload_result(payload)

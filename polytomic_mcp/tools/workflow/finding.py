@@ -31,7 +31,7 @@ from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import Field
 
 from polytomic_mcp.app_state import ToolContext
-from polytomic_mcp.tools.results import error_result, json_text, text_result
+from polytomic_mcp.tools.results import error_result, payload_result
 from polytomic_mcp.tools.workflow.api import Api, StepError
 from polytomic_mcp.tools.workflow.name_match import ranked
 from polytomic_mcp.tools.workflow.shapes import (
@@ -281,7 +281,7 @@ def register_finding_tools(server: MCPServer[Any]) -> None:
         if unavailable and len(unavailable) == len(wanted):
             return error_result("\n".join(unavailable.values()))
         payload = find_payload(rows, query, limit, unavailable)
-        return text_result(json_text(payload), payload)
+        return payload_result(payload)
 
     @server.tool(
         name=DESCRIBE_CONNECTION,
@@ -296,4 +296,4 @@ def register_finding_tools(server: MCPServer[Any]) -> None:
             payload = await describe(Api.for_context(ctx), connection_id.strip())
         except StepError as failure:
             return error_result(failure.text)
-        return text_result(json_text(payload), payload)
+        return payload_result(payload)

@@ -20,7 +20,7 @@ import anyio
 from mcp.types import CallToolResult, InputRequiredResult
 
 from polytomic_mcp.app_state import ToolContext
-from polytomic_mcp.tools.results import json_text, text_result
+from polytomic_mcp.tools.results import payload_result
 from polytomic_mcp.tools.workflow.api import Api, StepError
 from polytomic_mcp.tools.workflow.executions import SUCCESS, execution_summary, is_terminal, wait_for
 from polytomic_mcp.tools.workflow.oauth import OAuthOutcome, answered_oauth, authorize
@@ -415,11 +415,11 @@ async def run_seed_workflow(
         with anyio.move_on_after(deadline.left() + CUT_GRACE_S):
             outcome = await workflow.run()
     except Stop as stop:
-        return text_result(json_text(stop.payload), stop.payload, is_error=stop.is_error)
+        return payload_result(stop.payload, is_error=stop.is_error)
     except StepError as failure:
         workflow.report.step("api", "failed", detail=failure.text.splitlines()[0])
         payload = workflow.report.finish("failed", failure.text)
-        return text_result(json_text(payload), payload, is_error=True)
+        return payload_result(payload, is_error=True)
     if outcome is None:
         outcome = workflow.report.finish(
             "timed_out",
@@ -428,4 +428,4 @@ async def run_seed_workflow(
         )
     if isinstance(outcome, InputRequiredResult):
         return outcome
-    return text_result(json_text(outcome), outcome)
+    return payload_result(outcome)

@@ -13,7 +13,7 @@ from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import Field
 
 from polytomic_mcp.app_state import ToolContext
-from polytomic_mcp.tools.results import error_result, json_text, text_result
+from polytomic_mcp.tools.results import error_result, payload_result
 from polytomic_mcp.tools.workflow.api import Api, StepError
 from polytomic_mcp.tools.workflow.executions import SUCCESS, execution_summary, is_terminal, wait_for
 from polytomic_mcp.tools.workflow.schema_cache import ConnectionReadiness, check_connection
@@ -26,10 +26,6 @@ from polytomic_mcp.tools.workflow_names import (
 )
 
 TimeoutSeconds = Annotated[float, Field(gt=0, description="Seconds to wait at most (capped below 60).")]
-
-
-def _result(payload: dict[str, Any]) -> CallToolResult:
-    return text_result(json_text(payload), payload)
 
 
 async def wait_schemas(
@@ -104,7 +100,7 @@ def register_waiting_tools(server: MCPServer[Any]) -> None:
             states = await wait_schemas(api, ctx, connection_ids, deadline)
         except StepError as failure:
             return error_result(failure.text)
-        return _result(schema_wait_report(states, deadline))
+        return payload_result(schema_wait_report(states, deadline))
 
     @server.tool(
         name=RUN_SYNC_AND_WAIT,
@@ -127,7 +123,7 @@ def register_waiting_tools(server: MCPServer[Any]) -> None:
             execution = await wait_for(api, ctx, sync_id, execution_id, deadline)
         except StepError as failure:
             return error_result(failure.text)
-        return _result(run_report(sync_id, execution, attached))
+        return payload_result(run_report(sync_id, execution, attached))
 
     @server.tool(
         name=WAIT_FOR_EXECUTION,
@@ -147,7 +143,7 @@ def register_waiting_tools(server: MCPServer[Any]) -> None:
             execution = await wait_for(api, ctx, sync_id, execution_id, deadline)
         except StepError as failure:
             return error_result(failure.text)
-        return _result(run_report(sync_id, execution, attached=False))
+        return payload_result(run_report(sync_id, execution, attached=False))
 
 
 async def start_or_join(api: Api, sync_id: str, resync: bool) -> tuple[str, bool]:
