@@ -49,8 +49,8 @@ from mcp.server import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 
 from polytomic_mcp.app_state import ToolContext
+from polytomic_mcp.tokens import compact_json
 from polytomic_mcp.tools.operation_tools import operation_tools
-from polytomic_mcp.tools.results import json_text
 from polytomic_mcp.tools.shaping.sanitize import sanitize
 from polytomic_mcp.tools.workflow.api import Api, StepError
 from polytomic_mcp.tools.workflow.completing import register_completions
@@ -81,7 +81,7 @@ MAX_SCHEMAS = 500
 
 def resource_json(value: Any) -> str:
     """Resource text: upstream data cleaned like tool results (invisible characters, secrets)."""
-    return json_text(sanitize(value))
+    return compact_json(sanitize(value))
 
 
 @contextmanager

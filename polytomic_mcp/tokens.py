@@ -32,6 +32,11 @@ def count_tokens(text: str) -> int:
     return _encoder()[1](text)
 
 
+def compact_json(value: Any) -> str:
+    """Compact JSON, the form results are sent and counted in (what a model reads most cheaply)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
 def count_json_tokens(value: Any) -> int:
     """Tokens of compact JSON, as check_tools_list.py counts tool definitions."""
-    return count_tokens(json.dumps(value, separators=(",", ":"), ensure_ascii=False))
+    return count_tokens(compact_json(value))

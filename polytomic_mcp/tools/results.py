@@ -3,13 +3,13 @@ errors that say what failed and what to do next."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from mcp.types import CallToolResult, TextContent
 
 from polytomic_mcp.catalog import Operation
 from polytomic_mcp.client import PolytomicError
+from polytomic_mcp.tokens import compact_json
 from polytomic_mcp.tools.shaping.render import fence
 from polytomic_mcp.tools.shaping.sanitize import clean_text
 
@@ -32,11 +32,6 @@ NEXT_STEPS: dict[int, str] = {
 CACHE_NOT_READY_MARKERS = ("cache refresh in progress", "did not provide any schemas", "schema cache")
 
 
-def json_text(value: Any) -> str:
-    """Compact JSON: what a model reads most cheaply."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
-
-
 def text_result(text: str, structured: dict[str, Any] | None = None, is_error: bool = False) -> CallToolResult:
     return CallToolResult(
         content=[TextContent(type="text", text=text)], structured_content=structured, is_error=is_error
@@ -46,7 +41,7 @@ def text_result(text: str, structured: dict[str, Any] | None = None, is_error: b
 def payload_result(payload: dict[str, Any], is_error: bool = False) -> CallToolResult:
     """A hand-written tool's answer: the payload as structured content, with its JSON as text
     (the server renders and shapes it once more before the model sees it)."""
-    return text_result(json_text(payload), payload, is_error)
+    return text_result(compact_json(payload), payload, is_error)
 
 
 def error_result(message: str) -> CallToolResult:

@@ -9,11 +9,10 @@ characters than the budget in tokens (a token is at least one character).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
-from polytomic_mcp.tokens import count_tokens
+from polytomic_mcp.tokens import compact_json, count_tokens
 
 MAX_ROUNDS = 40
 MIN_STRING = 120
@@ -37,12 +36,8 @@ class Cut:
         return f"{where}: {self.kept} of {self.total} {self.unit}"
 
 
-def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
-
-
 def tokens_of(value: Any) -> int:
-    text = _json(value)
+    text = compact_json(value)
     return len(text) if len(text) < 64 else count_tokens(text)
 
 
@@ -66,7 +61,7 @@ def _nodes(value: Any) -> list[Node]:
 
     def visit(node: Any, where: Path) -> None:
         if where:
-            found.append(Node(where, node, len(_json(node))))
+            found.append(Node(where, node, len(compact_json(node))))
         if isinstance(node, dict):
             for key, item in node.items():
                 visit(item, (*where, key))
@@ -110,7 +105,7 @@ def fit(payload: Any, budget: int) -> tuple[Any, list[Cut]]:
         size = tokens_of(current)
         if size <= budget:
             break
-        whole = len(_json(current))
+        whole = len(compact_json(current))
         node = _choose(_nodes(current), whole)
         if node is None:
             break

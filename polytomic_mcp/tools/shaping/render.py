@@ -14,6 +14,8 @@ import json
 import secrets
 from typing import Any
 
+from polytomic_mcp.tokens import compact_json
+
 SMALL_JSON_CHARS = 1200
 TRUSTED_KEYS = ("next", "note", "cut")
 MAX_TABLE_COLUMNS = 12
@@ -39,7 +41,7 @@ def _is_scalar(value: Any) -> bool:
 def _cell(value: Any) -> str:
     if _is_scalar(value):
         return _scalar(value)
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    return compact_json(value)
 
 
 def _table(rows: list[dict[str, Any]], indent: str) -> list[str] | None:
@@ -84,7 +86,7 @@ def _lines(value: Any, indent: str = "") -> list[str]:
 
 
 def render_data(value: Any) -> str:
-    compact = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    compact = compact_json(value)
     if len(compact) <= SMALL_JSON_CHARS:
         return compact
     return "\n".join(_lines(value))
