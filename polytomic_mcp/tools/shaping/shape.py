@@ -21,7 +21,7 @@ class ShapeOptions:
     skip: int = 0
 
 
-def _list_note(total: int, skip: int, shown: int, omitted: list[str]) -> str | None:
+def _list_note(total: int, skip: int, omitted: list[str]) -> str | None:
     parts: list[str] = []
     if omitted:
         parts.append(
@@ -47,23 +47,20 @@ def _cut_note(cuts: list[Cut], skip: int, budget: int) -> str:
 def shape_payload(payload: dict[str, Any], options: ShapeOptions) -> dict[str, Any]:
     """Sanitised, summarised and fitted; notes say what was summarised or cut and how to get more."""
     shaped: dict[str, Any] = sanitize(payload)
-    notes: list[str] = []
+    list_note = None
     data = shaped.get("data")
     if options.list_result and isinstance(data, list):
-        total = len(data)
         summary = summarize_items(data[options.skip :], options.fields)
         shaped["data"] = summary.items
-        note = _list_note(total, options.skip, len(summary.items), summary.omitted)
-        if note:
-            notes.append(note)
-    fitted, cuts = fit(shaped, options.budget)
+        list_note = _list_note(len(data), options.skip, summary.omitted)
+    fitted_value, cuts = fit(shaped, options.budget)
+    fitted: dict[str, Any] = fitted_value
     if cuts:
         fitted["cut"] = _cut_note(cuts, options.skip, options.budget)
-    if notes:
+    if list_note:
         existing = fitted.get("note")
-        fitted["note"] = "; ".join([*notes, *([existing] if isinstance(existing, str) else [])])
-    result: dict[str, Any] = fitted
-    return result
+        fitted["note"] = list_note if not isinstance(existing, str) else f"{list_note}; {existing}"
+    return fitted
 
 
 def shaped_result(payload: dict[str, Any], options: ShapeOptions, is_error: bool = False) -> CallToolResult:

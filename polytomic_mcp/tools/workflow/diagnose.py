@@ -32,10 +32,10 @@ from polytomic_mcp.app_state import ToolContext
 from polytomic_mcp.tools.results import error_result, payload_result
 from polytomic_mcp.tools.workflow.api import Api, StepError
 from polytomic_mcp.tools.workflow.error_causes import GroupedErrors, group_errors
+from polytomic_mcp.tools.workflow.executions import TERMINAL
+from polytomic_mcp.tools.workflow.schema_cache import HEALTHY
 from polytomic_mcp.tools.workflow.shapes import (
     FAILED_STATUSES,
-    HEALTHY,
-    TERMINAL_STATUSES,
     JsonObject,
     brief_failure,
     cache_view,
@@ -255,7 +255,7 @@ def trend_summary(runs: list[JsonObject]) -> str:
     direction = error_direction(runs)
     if direction:
         parts.append(f"errors {direction}")
-    if any(run.get("status") not in TERMINAL_STATUSES for run in runs):
+    if any(run.get("status") not in TERMINAL for run in runs):
         parts.append("one is still running")
     return "; ".join(parts)
 
@@ -338,7 +338,7 @@ def execution_steps(findings: Findings) -> list[str]:
     execution = findings.execution
     if execution is None:
         return [f"It has never run: {RUN_SYNC_AND_WAIT}(sync_id='{sync_id}')."]
-    if execution.get("status") not in TERMINAL_STATUSES:
+    if execution.get("status") not in TERMINAL:
         return [
             f"An execution is in progress: {WAIT_FOR_EXECUTION}(sync_id='{sync_id}', "
             f"execution_id='{execution.get('id')}'), then {DIAGNOSE_SYNC} again."

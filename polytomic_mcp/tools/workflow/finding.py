@@ -34,8 +34,8 @@ from polytomic_mcp.app_state import ToolContext
 from polytomic_mcp.tools.results import error_result, payload_result
 from polytomic_mcp.tools.workflow.api import Api, StepError
 from polytomic_mcp.tools.workflow.name_match import ranked
+from polytomic_mcp.tools.workflow.schema_cache import HEALTHY
 from polytomic_mcp.tools.workflow.shapes import (
-    HEALTHY,
     JsonObject,
     brief_failure,
     cache_view,

@@ -10,14 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from polytomic_mcp.tools.workflow.executions import TERMINAL
 from polytomic_mcp.tools.workflow.schema_cache import cache_is_ready
 
 JsonObject = dict[str, Any]
 
-TERMINAL_STATUSES = TERMINAL
 FAILED_STATUSES = frozenset({"failed", "interrupted"})
-HEALTHY = "healthy"
 DESCRIPTION_CHARS = 100
 ALWAYS_COUNTED = frozenset({"total", "error"})
 
