@@ -63,7 +63,13 @@ def _tenant_route(sandbox: SandboxApp, action: AdminAction) -> Callable[[Request
 def reset_tenant(sandbox: SandboxApp, request: Request, org: str, raw: bytes) -> Any:
     """Forget the tenant's objects and world; its next request starts again from the seed."""
     sandbox.runtime.store.drop_tenant(org)
+    sandbox.requests.clear(org)
     return {"organization_id": org, "reset": True}
+
+
+def request_log(sandbox: SandboxApp, request: Request, org: str, raw: bytes) -> Any:
+    """The tenant's recent API requests: method, path as sent, operation routed to, status."""
+    return sandbox.requests.entries(org)
 
 
 def load_seed(sandbox: SandboxApp, request: Request, org: str, raw: bytes) -> Any:
@@ -256,6 +262,7 @@ def routes(sandbox: SandboxApp) -> list[Route]:
     return [
         route("/sandbox/reset", reset_tenant, "POST"),
         route("/sandbox/seed", load_seed, "POST"),
+        route("/sandbox/requests", request_log, "GET"),
         route("/sandbox/buckets/{bucket}", list_bucket, "GET"),
         route("/sandbox/buckets/{bucket}/files", add_file, "POST"),
         route("/sandbox/salesforce/objects/{object}/records", inspect_records, "GET"),

@@ -25,6 +25,7 @@ from polytomic_mcp.sandbox.context import HANDLERS, Call, Handler, Reply, Runtim
 from polytomic_mcp.sandbox.errors import ApiError
 from polytomic_mcp.sandbox.generic import generic_handler
 from polytomic_mcp.sandbox.handlers import register_all
+from polytomic_mcp.sandbox.request_log import LoggedRequest, RequestLog
 from polytomic_mcp.sandbox.routing import MethodNotAllowed, Router
 from polytomic_mcp.sandbox.store import Store
 from polytomic_mcp.sandbox.tenancy import authenticate
@@ -64,6 +65,8 @@ class Prepared:
     reply: Reply | None = None
     call: Call | None = None
     decision: faults.Decision | None = None
+    tenant: str | None = None  # known once the caller authenticated
+    operation: str | None = None  # known once the path matched a route
 
 
 class SandboxApp:
@@ -74,6 +77,7 @@ class SandboxApp:
         self.runtime = Runtime(config=config, catalog=catalog, store=Store(config.db_path), clock=Clock(config.clock))
         self.router = Router(catalog)
         self.default_version = catalog.default_api_version
+        self.requests = RequestLog()
         self._handlers: dict[str, Handler] = {}
         for op in catalog.operations:
             self._handlers[op.name] = HANDLERS.get(op.name) or generic_handler(op, catalog)
@@ -83,25 +87,29 @@ class SandboxApp:
         self, method: str, path: str, query: list[tuple[str, str]], headers: dict[str, str], raw: bytes, base_url: str
     ) -> Prepared:
         runtime = self.runtime
+        org: str | None = None
+        operation: str | None = None
         try:
             tenant = authenticate(runtime.store, headers.get("authorization"))
+            org = tenant.org_id
             decision = faults.decide(runtime.store, tenant.org_id)
             if decision.outcome == "rate_limited":
                 retry = str(decision.config.retry_after_seconds)
                 error = ApiError(429, "rate limit exceeded; retry after the Retry-After delay", "rate_limited")
-                return Prepared(reply=error_reply(error, {"Retry-After": retry}))
+                return Prepared(reply=error_reply(error, {"Retry-After": retry}), tenant=org)
             if decision.outcome == "error":
                 status = decision.config.error_status
                 error = ApiError(status, "the sandbox injected a server error", "injected_fault")
-                return Prepared(reply=error_reply(error))
+                return Prepared(reply=error_reply(error), tenant=org)
             if decision.outcome == "drop":
-                return Prepared(decision=decision)
+                return Prepared(decision=decision, tenant=org)
             if runtime.config.clock == "step":
                 runtime.clock.advance(runtime.config.step_seconds)
             match = self.router.resolve(method, path)
             if match is None:
                 raise ApiError(404, f"no route for {method} {path}", "route_not_found")
             op = match.operation
+            operation = op.name
             call = Call(
                 runtime=runtime,
                 op=op,
@@ -112,14 +120,14 @@ class SandboxApp:
                 headers=headers,
                 base_url=base_url,
             )
-            return Prepared(call=call, decision=decision)
+            return Prepared(call=call, decision=decision, tenant=org, operation=operation)
         except MethodNotAllowed as exc:
             error = ApiError(
                 405, f"{method} is not allowed here; allowed: {', '.join(exc.allowed)}", "method_not_allowed"
             )
-            return Prepared(reply=error_reply(error, {"Allow": ", ".join(exc.allowed)}))
+            return Prepared(reply=error_reply(error, {"Allow": ", ".join(exc.allowed)}), tenant=org)
         except ApiError as error:
-            return Prepared(reply=error_reply(error))
+            return Prepared(reply=error_reply(error), tenant=org, operation=operation)
 
     # -- phase 2: idempotency, then the handler -------------------------------------------
     def execute(self, call: Call, latency_ms: int) -> Reply:
@@ -202,23 +210,33 @@ def create_api_endpoint(sandbox: SandboxApp) -> Any:
         headers = _headers(request)
         version = headers.get("x-polytomic-version") or sandbox.default_version
         raw = await request.body()
+        path = raw_path(scope)
         prepared = await anyio.to_thread.run_sync(
             sandbox.prepare,
             request.method,
-            raw_path(scope),
+            path,
             list(request.query_params.multi_items()),
             headers,
             raw,
             _base_url(request, sandbox.runtime.config),
         )
+
+        def logged(status: int) -> None:
+            if prepared.tenant is not None:
+                entry = LoggedRequest(request.method, path, prepared.operation, status)
+                sandbox.requests.add(prepared.tenant, entry)
+
         if prepared.reply is not None:
+            logged(prepared.reply.status)
             await to_response(prepared.reply, version)(scope, receive, send)
             return
         if prepared.call is None:  # a drop fault
+            logged(0)
             await _drop_connection(scope)
             return
         latency = prepared.decision.config.latency_ms if prepared.decision else 0
         reply = await anyio.to_thread.run_sync(sandbox.execute, prepared.call, latency)
+        logged(reply.status)
         await to_response(reply, version)(scope, receive, send)
 
     return endpoint

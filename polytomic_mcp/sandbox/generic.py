@@ -125,7 +125,7 @@ def generic_handler(op: Operation, catalog: Catalog) -> Handler:
         if op.method == "DELETE":
             return lambda call: _delete(call, shape, families)
     if shape in families.settings:
-        return lambda call: _settings(call, shape)
+        return lambda call: _settings(call, shape, families)
     return _action
 
 
@@ -210,7 +210,8 @@ def _delete(call: Call, shape: Shape, families: Families) -> Reply:
     return envelope(call, {**masked(doc), "deleted": True})
 
 
-def _settings(call: Call, shape: Shape) -> Reply:
+def _settings(call: Call, shape: Shape, families: Families) -> Reply:
+    check_parents(call, shape, families)
     kind = "settings:" + shape_text(shape)
     scope = _scope([call.path[n] for n in _param_names(call.op)]) or "-"
     doc = call.store.get(call.org, kind, scope)

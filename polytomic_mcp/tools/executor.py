@@ -18,7 +18,7 @@ from polytomic_mcp.tools.operation_tools import OperationTool
 from polytomic_mcp.tools.policy import AccessDeniedError, check_allowed
 from polytomic_mcp.tools.results import api_error_text, error_result, structured_payload
 from polytomic_mcp.tools.shaping.shape import ShapeOptions, shaped_result
-from polytomic_mcp.tools.validation import format_problems, validate_arguments
+from polytomic_mcp.tools.validation import ArgumentProblem, format_problems, validate_arguments
 
 NO_CREDENTIALS = (
     "No Polytomic API key for this request. Set POLYTOMIC_API_KEY (stdio), send "
@@ -35,11 +35,33 @@ def _coerce(tool: OperationTool, arguments: dict[str, Any]) -> dict[str, Any]:
     return coerced
 
 
+def path_segment(value: Any) -> str:
+    """A value as exactly one path segment.
+
+    Every reserved character is percent-encoded (`/`, `%`, `?`, `#`, controls, non-ASCII), and a
+    segment made only of dots is written as `%2E`s: `.` and `..` would otherwise be resolved by
+    URL normalisation and climb to another route (`/harbors/H/keys/..` is `/harbors/H`).
+    """
+    encoded = quote(str(value), safe="")
+    if not encoded.strip("."):
+        encoded = encoded.replace(".", "%2E")
+    return encoded
+
+
 def fill_path(template: str, values: dict[str, Any]) -> str:
     path = template
     for name, value in values.items():
-        path = path.replace("{" + name + "}", quote(str(value), safe=""))
+        path = path.replace("{" + name + "}", path_segment(value))
     return path
+
+
+def empty_path_ids(tool: OperationTool, arguments: dict[str, Any]) -> list[ArgumentProblem]:
+    """Path ids given as empty or blank strings: sent, they would address the collection, not an object."""
+    return [
+        ArgumentProblem(name, "must not be empty or blank; give the id of an existing object")
+        for name, target in tool.arguments.targets.items()
+        if target.location == "path" and not str(arguments.get(name, "x")).strip(" \t\r\n")
+    ]
 
 
 class OperationCall:
@@ -58,7 +80,7 @@ class OperationCall:
         except AccessDeniedError as denied:
             return error_result(str(denied))
         coerced = _coerce(tool, arguments)
-        problems = validate_arguments(tool.input_schema, coerced)
+        problems = validate_arguments(tool.input_schema, coerced) or empty_path_ids(tool, coerced)
         if problems:
             return error_result(format_problems(tool.name, problems))
         if self.scope.credentials is None:
