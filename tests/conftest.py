@@ -1,10 +1,4 @@
-"""Shared pytest configuration: async tests run on asyncio through the anyio plugin."""
-
-from __future__ import annotations
-
-import pytest
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
+"""Shared pytest configuration. Async tests run on asyncio through pytest-asyncio in auto
+mode (pyproject's [tool.pytest.ini_options]): no marker needed. The MCP SDK's Client is
+opened inside each test, never in an async yield fixture (its cancel scopes must exit in
+the task that entered them)."""

@@ -27,8 +27,6 @@ from polytomic_mcp.client import (
 )
 from polytomic_mcp.settings import Credentials
 
-pytestmark = pytest.mark.anyio
-
 API_KEY = "sk_live_Zq9SECRETkey7731"
 ORG_ID = "0b6f9c1e-5d0c-4a53-9d7e-2f0d7f1f2a11"
 BEARER = Credentials(API_KEY)
@@ -36,11 +34,6 @@ PARTNER = Credentials(API_KEY, "partner", ORG_ID)
 BASIC_TOKEN = base64.b64encode(f"{ORG_ID}:{API_KEY}".encode()).decode()
 
 Handler = Callable[[httpx.Request], httpx.Response] | Callable[[httpx.Request], Coroutine[None, None, httpx.Response]]
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 class FakeSleep:

@@ -17,8 +17,6 @@ from polytomic_mcp.tools.profiles import GEMINI_KEYWORDS, PROFILES, choose_profi
 from polytomic_mcp.tools.toolsets import ALL_TOOLSETS
 from tests.support import run_check_tools_list, tool_wire
 
-pytestmark = pytest.mark.anyio
-
 DEFAULT_BUDGET = 5_000
 ALL_BUDGET = 45_000
 

@@ -13,8 +13,6 @@ from polytomic_mcp.server import build_server
 from polytomic_mcp.settings import Settings
 from polytomic_mcp.tools.operation_tools import operation_tools
 
-pytestmark = pytest.mark.anyio
-
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[RunningSandbox]:

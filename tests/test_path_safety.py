@@ -22,8 +22,6 @@ from polytomic_mcp.tools.operation_tools import OperationTool, operation_tools
 from tests.arguments import minimal_arguments, path_arguments
 from tests.seed_setup import seed_server, setup_seed
 
-pytestmark = pytest.mark.anyio
-
 KEY = "path-safety-tenant"
 TRAVERSALS = (".", "..", "...", "/", "../..", "a/../b", "%", "%2e%2e", "?limit=1", "#top", "\x00", "\x1f", "é ü")
 

@@ -24,8 +24,6 @@ from polytomic_mcp.prompts import (
     register_prompts,
 )
 
-pytestmark = pytest.mark.anyio
-
 REPO = Path(__file__).resolve().parent.parent
 MODES = ["auto", "legacy"]
 

@@ -18,8 +18,6 @@ from polytomic_mcp.settings import Settings
 from tests.seed_setup import SERVICE_ACCOUNT_JSON
 from tests.support import set_faults
 
-pytestmark = pytest.mark.anyio
-
 
 @pytest.fixture
 def sandbox() -> Iterator[RunningSandbox]:

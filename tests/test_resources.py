@@ -30,7 +30,6 @@ from tests.seed_setup import (
     wait_until_fresh,
 )
 
-pytestmark = pytest.mark.anyio
 Mode = Literal["auto", "legacy"]
 
 TEMPLATES = {

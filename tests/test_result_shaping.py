@@ -18,8 +18,6 @@ from polytomic_mcp.tools.shaping.budget import fit, tokens_of
 from polytomic_mcp.tools.shaping.sanitize import sanitize
 from tests.seed_setup import SERVICE_ACCOUNT_JSON
 
-pytestmark = pytest.mark.anyio
-
 FENCE = re.compile(r"<(untrusted-data-[0-9a-f]{6})>\n(.*?)\n</\1>", re.S)
 
 

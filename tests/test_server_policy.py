@@ -16,8 +16,6 @@ from polytomic_mcp.server import build_server
 from polytomic_mcp.settings import Settings
 from polytomic_mcp.tools.operation_tools import operation_tools
 
-pytestmark = pytest.mark.anyio
-
 WRITE_TOOLS = [t for t in operation_tools() if not t.read_only]
 
 

@@ -196,14 +196,12 @@ async def _tools_list(settings: Settings, mode: str = "legacy") -> dict[str, Any
     return {"tools": [tool_wire(t) for t in tools]}
 
 
-@pytest.mark.anyio
 async def test_tools_list_snapshot_all_toolsets() -> None:
     payload = await _tools_list(Settings(api_key="k", access_mode="full-access", toolsets="all", max_tools=0))
     assert len(payload["tools"]) >= 198
     check_snapshot("tools_list_all.json", payload)
 
 
-@pytest.mark.anyio
 @pytest.mark.parametrize("toolsets", ["default", "all"])
 async def test_check_tools_list_reports_no_errors(toolsets: str, tmp_path: Path) -> None:
     payload = await _tools_list(Settings(api_key="k", access_mode="full-access", toolsets=toolsets))

@@ -21,8 +21,6 @@ from mcp.client import Client
 from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
-pytestmark = pytest.mark.anyio
-
 SERVER = [sys.executable, "-m", "polytomic_mcp"]
 
 

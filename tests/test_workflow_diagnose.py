@@ -22,7 +22,6 @@ from polytomic_mcp.tools.workflow.error_causes import cause_template, group_erro
 from tests.seed_setup import SEED_BUCKET, SEED_DOMAIN, SEED_FILE, result_text, run_to_end, seed_server, setup_seed
 from tests.support import assert_rendered
 
-pytestmark = pytest.mark.anyio
 Mode = Literal["auto", "legacy"]
 
 # diagnose_sync should stay around 1,500 tokens for a typical failing sync (~4 characters a token).

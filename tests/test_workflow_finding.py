@@ -25,7 +25,6 @@ from tests.seed_setup import (
 )
 from tests.support import assert_rendered
 
-pytestmark = pytest.mark.anyio
 Mode = Literal["auto", "legacy"]
 
 

@@ -17,8 +17,6 @@ from polytomic_mcp.server import PolytomicServer, build_server
 from polytomic_mcp.settings import Settings
 from tests.support import set_faults
 
-pytestmark = pytest.mark.anyio
-
 KEY = "workflow-tenant"
 SERVICE_ACCOUNT = {
     "type": "service_account",

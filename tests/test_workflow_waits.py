@@ -24,8 +24,6 @@ from tests.seed_setup import (
 )
 from tests.support import set_faults
 
-pytestmark = pytest.mark.anyio
-
 
 @pytest.fixture
 def sandbox() -> Iterator[RunningSandbox]:
