@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from polytomic_mcp import __version__
-from polytomic_mcp.settings import Settings, SettingsError
+from polytomic_mcp.errors import SettingsError
+from polytomic_mcp.settings import Settings
 
 COMMANDS = ("serve", "sandbox", "demo", "tools")
 

@@ -27,6 +27,7 @@ import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_random_exponential
 
 from polytomic_mcp import __version__
+from polytomic_mcp.errors import UpstreamError
 from polytomic_mcp.settings import DEFAULT_API_VERSION, Credentials
 
 logger = logging.getLogger("polytomic_mcp.client")
@@ -40,11 +41,12 @@ _SNIPPET = 200
 _MASK = "***"
 
 
-class PolytomicError(Exception):
+class PolytomicError(UpstreamError):
     """The one error type for every failed API call.
 
     `status` is None for transport failures and timeouts. `retry_after` is the wait the
     server asked for; when the retry budget ran out it is the wait that did not fit.
+    `operation` is the tool name of the operation that failed, set by whoever sent it.
     """
 
     def __init__(
@@ -69,6 +71,7 @@ class PolytomicError(Exception):
         self.path = path
         self.retry_after = retry_after
         self.attempts = attempts
+        self.operation: str | None = None
         # Only meaningful without a status: a timeout is worth retrying, a bad URL is not.
         self._transient = transient
 

@@ -71,6 +71,8 @@ from mcp.server.mcpserver.prompts.base import Message, PromptArgument, UserMessa
 from mcp.types import INVALID_PARAMS, InputRequiredResult
 from pydantic import PrivateAttr
 
+from polytomic_mcp.errors import SettingsError, UserInputError
+
 __all__ = [
     "PromptArgumentError",
     "PromptArgumentSpec",
@@ -94,7 +96,7 @@ _PROMPT_KEYS = frozenset({"name", "title", "description", "arguments"})
 _ARGUMENT_KEYS = frozenset({"name", "description", "required", "default"})
 
 
-class PromptFileError(ValueError):
+class PromptFileError(SettingsError):
     """One or more prompt files are malformed. The message names each file and problem."""
 
     def __init__(self, problems: Iterable[str]) -> None:
@@ -102,7 +104,7 @@ class PromptFileError(ValueError):
         super().__init__("invalid prompt files:\n" + "\n".join(f"  - {p}" for p in self.problems))
 
 
-class PromptArgumentError(ValueError):
+class PromptArgumentError(UserInputError, ValueError):
     """Arguments that do not fit a prompt: a required one missing, an unknown one, a bad value."""
 
 

@@ -48,14 +48,18 @@ from typing import Any
 from mcp.server import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 
-from polytomic_mcp.app_state import ToolContext
+from polytomic_mcp.client import PolytomicError
+from polytomic_mcp.completions import register_completions
+from polytomic_mcp.errors import PolytomicMcpError
 from polytomic_mcp.tokens import compact_json
-from polytomic_mcp.tools.operation_tools import operation_tools
+from polytomic_mcp.tools.api import Api
+from polytomic_mcp.tools.boundary import error_text
+from polytomic_mcp.tools.connection_config import configuration_view
+from polytomic_mcp.tools.context import RequestContext, SdkContext
+from polytomic_mcp.tools.operations.tools import operation_tools
 from polytomic_mcp.tools.shaping.sanitize import sanitize
-from polytomic_mcp.tools.workflow.api import Api, StepError
-from polytomic_mcp.tools.workflow.completing import register_completions
-from polytomic_mcp.tools.workflow.config_schema import configuration_view
-from polytomic_mcp.tools.workflow.shapes import (
+from polytomic_mcp.tools.tool_names import FIND_RESOURCES
+from polytomic_mcp.tools.views import (
     JsonObject,
     cache_view,
     counts_of,
@@ -72,7 +76,6 @@ from polytomic_mcp.tools.workflow.shapes import (
     target_field_row,
     target_object_row,
 )
-from polytomic_mcp.tools.workflow_names import FIND_RESOURCES
 
 JSON = "application/json"
 MAX_EXECUTION_ERRORS = 20
@@ -86,13 +89,21 @@ def resource_json(value: Any) -> str:
 
 @contextmanager
 def api_failures(what: str, ident: str, hint: str) -> Iterator[None]:
-    """StepError → ResourceNotFoundError for unknown ids, ResourceError for anything else."""
+    """A 404 → ResourceNotFoundError naming how to find a valid id; any other failure → ResourceError."""
     try:
         yield
-    except StepError as failure:
-        if failure.status == 404:
+    except PolytomicMcpError as failure:
+        if isinstance(failure, PolytomicError) and failure.status == 404:
             raise ResourceNotFoundError(f"No {what} {ident!r} (Polytomic answered 404). {hint}") from None
-        raise ResourceError(failure.text) from None
+        raise ResourceError(error_text(failure, "resources/read")) from None
+
+
+def api_of(context: SdkContext) -> Api:
+    """The API with this request's credentials; an unusable header is a resource error."""
+    try:
+        return RequestContext.of(context).api
+    except PolytomicMcpError as failure:
+        raise ResourceError(error_text(failure, "resources/read")) from None
 
 
 FIND_CONNECTION = f"Find connection ids with {FIND_RESOURCES} or by completing connection_id."
@@ -119,7 +130,7 @@ async def schema_by_id(api: Api, connection_id: str, schema_id: str) -> JsonObje
     """One schema; ids holding a slash (files in folders) may not route, so look in the full listing then."""
     try:
         return obj(await api.data("schemas_get", id=connection_id, schema_id=schema_id))
-    except StepError as failure:
+    except PolytomicError as failure:
         if failure.status != 404 or "/" not in schema_id:
             raise
         source = obj(await api.data("bulk_sync_get_source", id=connection_id, include_fields=True))
@@ -261,8 +272,8 @@ def register_resources(server: MCPServer[Any]) -> None:
         description="A source connection's schemas (tables, files, objects) with their field names.",
         mime_type=JSON,
     )
-    async def read_connection_schemas(connection_id: str, ctx: ToolContext) -> str:
-        return resource_json(await connection_schemas(Api.for_context(ctx), connection_id))
+    async def read_connection_schemas(connection_id: str, ctx: SdkContext) -> str:
+        return resource_json(await connection_schemas(api_of(ctx), connection_id))
 
     @server.resource(
         "polytomic://connections/{connection_id}/schemas/{schema_id}",
@@ -271,8 +282,8 @@ def register_resources(server: MCPServer[Any]) -> None:
         description="One schema of a source connection: its fields with types.",
         mime_type=JSON,
     )
-    async def read_connection_schema(connection_id: str, schema_id: str, ctx: ToolContext) -> str:
-        return resource_json(await connection_schema(Api.for_context(ctx), connection_id, schema_id))
+    async def read_connection_schema(connection_id: str, schema_id: str, ctx: SdkContext) -> str:
+        return resource_json(await connection_schema(api_of(ctx), connection_id, schema_id))
 
     @server.resource(
         "polytomic://connections/{connection_id}/targets",
@@ -281,8 +292,8 @@ def register_resources(server: MCPServer[Any]) -> None:
         description="A destination's target objects and the sync modes each supports.",
         mime_type=JSON,
     )
-    async def read_connection_targets(connection_id: str, ctx: ToolContext) -> str:
-        return resource_json(await connection_targets(Api.for_context(ctx), connection_id))
+    async def read_connection_targets(connection_id: str, ctx: SdkContext) -> str:
+        return resource_json(await connection_targets(api_of(ctx), connection_id))
 
     @server.resource(
         "polytomic://connections/{connection_id}/targets/{target_id}/fields",
@@ -291,8 +302,8 @@ def register_resources(server: MCPServer[Any]) -> None:
         description="Fields of one target object: type, required, identity support and functions.",
         mime_type=JSON,
     )
-    async def read_target_fields(connection_id: str, target_id: str, ctx: ToolContext) -> str:
-        return resource_json(await target_fields(Api.for_context(ctx), connection_id, target_id))
+    async def read_target_fields(connection_id: str, target_id: str, ctx: SdkContext) -> str:
+        return resource_json(await target_fields(api_of(ctx), connection_id, target_id))
 
     @server.resource(
         "polytomic://models/{model_id}",
@@ -301,8 +312,8 @@ def register_resources(server: MCPServer[Any]) -> None:
         description="A model: its source connection, configuration and fields.",
         mime_type=JSON,
     )
-    async def read_model(model_id: str, ctx: ToolContext) -> str:
-        return resource_json(await model(Api.for_context(ctx), model_id))
+    async def read_model(model_id: str, ctx: SdkContext) -> str:
+        return resource_json(await model(api_of(ctx), model_id))
 
     @server.resource(
         "polytomic://syncs/{sync_id}",
@@ -311,8 +322,8 @@ def register_resources(server: MCPServer[Any]) -> None:
         description="A model sync: target, mode, identity, field mappings, problems and current status.",
         mime_type=JSON,
     )
-    async def read_sync(sync_id: str, ctx: ToolContext) -> str:
-        return resource_json(await sync(Api.for_context(ctx), sync_id))
+    async def read_sync(sync_id: str, ctx: SdkContext) -> str:
+        return resource_json(await sync(api_of(ctx), sync_id))
 
     @server.resource(
         "polytomic://syncs/{sync_id}/executions/{execution_id}",
@@ -321,8 +332,8 @@ def register_resources(server: MCPServer[Any]) -> None:
         description="One execution of a model sync: status, times, counts and its first errors.",
         mime_type=JSON,
     )
-    async def read_execution(sync_id: str, execution_id: str, ctx: ToolContext) -> str:
-        return resource_json(await execution(Api.for_context(ctx), sync_id, execution_id))
+    async def read_execution(sync_id: str, execution_id: str, ctx: SdkContext) -> str:
+        return resource_json(await execution(api_of(ctx), sync_id, execution_id))
 
     @server.resource(
         "polytomic://connection-types/{type_id}",
@@ -331,8 +342,8 @@ def register_resources(server: MCPServer[Any]) -> None:
         description="What configuring a connection of this type takes: members, types, choices, secrets.",
         mime_type=JSON,
     )
-    async def read_connection_type(type_id: str, ctx: ToolContext) -> str:
-        return resource_json(await connection_type(Api.for_context(ctx), type_id))
+    async def read_connection_type(type_id: str, ctx: SdkContext) -> str:
+        return resource_json(await connection_type(api_of(ctx), type_id))
 
     @server.resource(
         "polytomic://operations",

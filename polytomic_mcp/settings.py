@@ -16,6 +16,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from polytomic_mcp.errors import SettingsError
+
 DEFAULT_BASE_URL = "https://app.polytomic.com"
 DEFAULT_API_VERSION = "2025-09-18"
 
@@ -41,10 +43,6 @@ class AccessMode(StrEnum):
 
 
 AuthMode = Literal["bearer", "partner"]
-
-
-class SettingsError(ValueError):
-    """A setting or header with a value the server cannot use."""
 
 
 def parse_access_mode(value: str, source: str) -> AccessMode:

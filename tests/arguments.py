@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from polytomic_mcp.tools.operation_tools import OperationTool
+from polytomic_mcp.tools.operations.tools import OperationTool
 
 
 def _resolve(schema: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from mcp.client import Client
 from polytomic_mcp.sandbox import RunningSandbox, SandboxConfig, start_sandbox
 from polytomic_mcp.server import build_server
 from polytomic_mcp.settings import Settings
-from polytomic_mcp.tools.operation_tools import operation_tools
+from polytomic_mcp.tools.operations.tools import operation_tools
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +105,7 @@ async def test_call_operation_validates_and_enforces_the_access_mode(sandbox: Ru
 
 
 def test_every_operation_is_reachable_through_discovery() -> None:
-    from polytomic_mcp.tools.operation_search import operation_search
+    from polytomic_mcp.tools.operations.search import operation_search
 
     search = operation_search()
     for tool in operation_tools():

@@ -17,7 +17,7 @@ from mcp.types import INVALID_PARAMS, PromptReference, ResourceTemplateReference
 from polytomic_mcp.sandbox import RunningSandbox, SandboxConfig, start_sandbox
 from polytomic_mcp.server import build_server
 from polytomic_mcp.settings import Settings
-from polytomic_mcp.tools.operation_tools import operation_tools
+from polytomic_mcp.tools.operations.tools import operation_tools
 from tests.seed_setup import (
     SEED_BUCKET,
     SEED_COLUMNS,

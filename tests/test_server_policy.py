@@ -14,7 +14,7 @@ from mcp.client import Client
 
 from polytomic_mcp.server import build_server
 from polytomic_mcp.settings import Settings
-from polytomic_mcp.tools.operation_tools import operation_tools
+from polytomic_mcp.tools.operations.tools import operation_tools
 
 WRITE_TOOLS = [t for t in operation_tools() if not t.read_only]
 

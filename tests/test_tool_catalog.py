@@ -15,9 +15,9 @@ from polytomic_mcp.catalog import Parameter, load_catalog
 from polytomic_mcp.catalog.model import catalog_bytes
 from polytomic_mcp.server import build_server
 from polytomic_mcp.settings import Settings
-from polytomic_mcp.tools.input_schema import build_flat_input
-from polytomic_mcp.tools.naming import MAX_TOOL_NAME, TOOL_NAME_PATTERN, tool_name
-from polytomic_mcp.tools.operation_tools import operation_tools
+from polytomic_mcp.tools.operations.input_schema import build_flat_input
+from polytomic_mcp.tools.operations.naming import MAX_TOOL_NAME, TOOL_NAME_PATTERN, tool_name
+from polytomic_mcp.tools.operations.tools import operation_tools
 from polytomic_mcp.tools.toolsets import (
     DEFAULT_OPERATIONS,
     GROUP_TOOLSETS,
@@ -167,9 +167,9 @@ def test_every_catalog_group_has_a_toolset_and_default_covers_the_seed_workflow(
 
 
 def test_descriptions_only_mention_tools_that_exist() -> None:
-    from polytomic_mcp.tools.workflow_names import WORKFLOW_AND_DISCOVERY_TOOLS
+    from polytomic_mcp.tools.inventory import HAND_WRITTEN_TOOLS
 
-    known = set(operation_tools().names()) | set(WORKFLOW_AND_DISCOVERY_TOOLS)
+    known = set(operation_tools().names()) | {tool.name for tool in HAND_WRITTEN_TOOLS}
     for tool in operation_tools():
         for word in re.findall(r"\b[a-z]+(?:_[a-z]+){1,}\b", tool.description):
             if word in {

@@ -14,9 +14,9 @@ from mcp.client import Client
 from polytomic_mcp.client import PolytomicClient
 from polytomic_mcp.sandbox import RunningSandbox, SandboxConfig, start_sandbox
 from polytomic_mcp.settings import Settings, request_scope
-from polytomic_mcp.tools.executor import OperationCall
-from polytomic_mcp.tools.operation_tools import operation_tools
-from polytomic_mcp.tools.workflow.api import Api
+from polytomic_mcp.tools.api import Api
+from polytomic_mcp.tools.operations.executor import OperationCall
+from polytomic_mcp.tools.operations.tools import operation_tools
 from polytomic_mcp.tools.workflow.diagnose import Findings, error_direction, read_errors, trend_summary
 from polytomic_mcp.tools.workflow.error_causes import cause_template, group_errors
 from tests.seed_setup import SEED_BUCKET, SEED_DOMAIN, SEED_FILE, result_text, run_to_end, seed_server, setup_seed

@@ -12,7 +12,7 @@ import pytest
 from mcp.client import Client
 
 from polytomic_mcp.sandbox import RunningSandbox, SandboxConfig, start_sandbox
-from polytomic_mcp.tools.workflow.name_match import Match, match_of
+from polytomic_mcp.tools.name_match import Match, match_of
 from tests.seed_setup import (
     SEED_COLUMNS,
     SEED_FILE,

@@ -43,7 +43,7 @@ def group_of(tool: Tool, groups: dict[str, str]) -> str:
 
 
 def costs(tools: list[Tool]) -> tuple[list[ToolCost], int]:
-    from polytomic_mcp.tools.operation_tools import operation_tools
+    from polytomic_mcp.tools.operations.tools import operation_tools
 
     groups = {t.name: t.toolset for t in operation_tools()}
     per_tool = [ToolCost(group_of(t, groups), t.name, count_json_tokens(tool_wire(t))) for t in tools]

@@ -9,27 +9,27 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from mcp.server import MCPServer
 from mcp.types import CallToolResult, ToolAnnotations
-from pydantic import Field
+from pydantic import BaseModel, Field
 
-from polytomic_mcp.app_state import ToolContext, app_state, operation_call, scope_of
-from polytomic_mcp.tools.operation_search import operation_search
-from polytomic_mcp.tools.operation_tools import OperationTool
-from polytomic_mcp.tools.results import error_result, payload_result, text_result
+from polytomic_mcp.errors import ArgumentProblem, InvalidArgumentsError, NotFoundError
+from polytomic_mcp.tools.context import RequestContext
+from polytomic_mcp.tools.definition import HandWrittenTool, Payload
+from polytomic_mcp.tools.operations.search import operation_search
+from polytomic_mcp.tools.operations.tools import OperationTool
+from polytomic_mcp.tools.tool_names import CALL_OPERATION, DESCRIBE_OPERATION, SEARCH_OPERATIONS
 from polytomic_mcp.tools.toolsets import ALL_TOOLSETS
-from polytomic_mcp.tools.workflow_names import CALL_OPERATION, DESCRIBE_OPERATION, SEARCH_OPERATIONS
 
 MAX_RESPONSE_FIELDS = 30
 
 
-def _lookup(context: ToolContext, name: str) -> OperationTool | CallToolResult:
-    tool = app_state(context).tools.get(name.strip())
+def _lookup(request: RequestContext, name: str) -> OperationTool:
+    tool = request.state.tools.get(name.strip())
     if tool is not None:
         return tool
     suggestions = [hit.tool.name for hit in operation_search().search(name, limit=3)]
     hint = f" Closest: {', '.join(suggestions)}." if suggestions else ""
-    return error_result(f"No operation named {name!r}.{hint} Use {SEARCH_OPERATIONS} to find one.")
+    raise NotFoundError(f"No operation named {name!r}.{hint} Use {SEARCH_OPERATIONS} to find one.")
 
 
 def _example_value(schema: Any) -> Any:
@@ -76,10 +76,10 @@ def response_summary(tool: OperationTool) -> Any:
     return _fields_of(body, body.get("$defs", {}))
 
 
-def describe(tool: OperationTool, context: ToolContext) -> dict[str, Any]:
+def describe(tool: OperationTool, request: RequestContext) -> dict[str, Any]:
     op = tool.operation
-    state = app_state(context)
-    allowed = scope_of(context).access_mode.allows(tool.read_only)
+    state = request.state
+    allowed = request.access_mode.allows(tool.read_only)
     described: dict[str, Any] = {
         "tool": tool.name,
         "method": op.method,
@@ -105,73 +105,80 @@ def describe(tool: OperationTool, context: ToolContext) -> dict[str, Any]:
     return described
 
 
-def register_discovery_tools(server: MCPServer[Any]) -> None:
-    @server.tool(
-        name=SEARCH_OPERATIONS,
-        annotations=ToolAnnotations(title="Search API operations", read_only_hint=True, open_world_hint=False),
-    )
-    async def search_operations(
-        query: Annotated[str, Field(description="Words: what you want to do, a resource, a field name.")],
-        ctx: ToolContext,
-        toolset: Annotated[str | None, Field(description=f"Only this toolset: {', '.join(ALL_TOOLSETS)}.")] = None,
-        limit: Annotated[int, Field(ge=1, le=25)] = 8,
-    ) -> CallToolResult:
-        """Find Polytomic API operations (all 198, listed or not) by words; ranked, compact."""
-        if toolset is not None and toolset not in ALL_TOOLSETS:
-            return error_result(f"toolset: unknown {toolset!r}; expected one of: {', '.join(ALL_TOOLSETS)}")
-        state = app_state(ctx)
-        mode = scope_of(ctx).access_mode
-        hits = operation_search().search(query, limit=limit, toolset=toolset)
-        rows = [
-            {
-                "tool": hit.tool.name,
-                "does": hit.tool.operation.purpose,
-                "call": f"{hit.tool.operation.method} {hit.tool.operation.path}",
-                **({} if state.selection.selects(hit.tool.operation) else {"listed": False}),
-                **({} if mode.allows(hit.tool.read_only) else {"allowed_now": False}),
-            }
-            for hit in hits
-        ]
-        if not rows:
-            return text_result(f"No operation matches {query!r}; try other words.", {"results": []})
-        note = f"Inputs: {DESCRIBE_OPERATION}. Unlisted ones run through {CALL_OPERATION}."
-        payload = {"results": rows, "next": note}
-        return payload_result(payload)
+class SearchOperationsInput(BaseModel):
+    query: Annotated[str, Field(description="Words: what you want to do, a resource, a field name.")]
+    toolset: Annotated[str | None, Field(description=f"Only this toolset: {', '.join(ALL_TOOLSETS)}.")] = None
+    limit: Annotated[int, Field(ge=1, le=25)] = 8
 
-    @server.tool(
-        name=DESCRIBE_OPERATION,
-        annotations=ToolAnnotations(title="Describe an API operation", read_only_hint=True, open_world_hint=False),
-    )
-    async def describe_operation(
-        operation: Annotated[str, Field(description="Tool name from search_operations.")],
-        ctx: ToolContext,
-    ) -> CallToolResult:
-        """One operation in full: input schema, response fields, paging, safety, an example call."""
-        found = _lookup(ctx, operation)
-        if isinstance(found, CallToolResult):
-            return found
-        payload = describe(found, ctx)
-        return payload_result(payload)
 
-    @server.tool(
-        name=CALL_OPERATION,
-        annotations=ToolAnnotations(
-            title="Call any API operation",
-            read_only_hint=False,
-            destructive_hint=True,
-            idempotent_hint=False,
-            open_world_hint=True,
-        ),
-    )
-    async def call_operation(
-        operation: Annotated[str, Field(description="Tool name from search_operations.")],
-        ctx: ToolContext,
-        arguments: Annotated[
-            dict[str, Any] | None, Field(description="Its arguments, as describe_operation shows.")
-        ] = None,
-    ) -> CallToolResult:
-        """Run any operation by name, with its own validation and the server's access mode."""
-        found = _lookup(ctx, operation)
-        if isinstance(found, CallToolResult):
-            return found
-        return await operation_call(ctx).run(found, arguments or {})
+async def search_operations(args: SearchOperationsInput, request: RequestContext) -> Payload:
+    if args.toolset is not None and args.toolset not in ALL_TOOLSETS:
+        expected = f"unknown {args.toolset!r}; expected one of: {', '.join(ALL_TOOLSETS)}"
+        raise InvalidArgumentsError(SEARCH_OPERATIONS, [ArgumentProblem("toolset", expected)])
+    selection, mode = request.state.selection, request.access_mode
+    hits = operation_search().search(args.query, limit=args.limit, toolset=args.toolset)
+    rows = [
+        {
+            "tool": hit.tool.name,
+            "does": hit.tool.operation.purpose,
+            "call": f"{hit.tool.operation.method} {hit.tool.operation.path}",
+            **({} if selection.selects(hit.tool.operation) else {"listed": False}),
+            **({} if mode.allows(hit.tool.read_only) else {"allowed_now": False}),
+        }
+        for hit in hits
+    ]
+    if not rows:
+        return {"results": [], "next": "No operation matches these words; try other or fewer words."}
+    return {"results": rows, "next": f"Inputs: {DESCRIBE_OPERATION}. Unlisted ones run through {CALL_OPERATION}."}
+
+
+SEARCH_OPERATIONS_TOOL = HandWrittenTool(
+    name=SEARCH_OPERATIONS,
+    title="Search API operations",
+    description="Find Polytomic API operations (all 198, listed or not) by words; ranked, compact.",
+    input_model=SearchOperationsInput,
+    annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False),
+    handler=search_operations,
+    checks_access_per_call=True,
+)
+
+
+class DescribeOperationInput(BaseModel):
+    operation: Annotated[str, Field(description="Tool name from search_operations.")]
+
+
+async def describe_operation(args: DescribeOperationInput, request: RequestContext) -> Payload:
+    return describe(_lookup(request, args.operation), request)
+
+
+DESCRIBE_OPERATION_TOOL = HandWrittenTool(
+    name=DESCRIBE_OPERATION,
+    title="Describe an API operation",
+    description="One operation in full: input schema, response fields, paging, safety, an example call.",
+    input_model=DescribeOperationInput,
+    annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False),
+    handler=describe_operation,
+    checks_access_per_call=True,
+)
+
+
+class CallOperationInput(BaseModel):
+    operation: Annotated[str, Field(description="Tool name from search_operations.")]
+    arguments: Annotated[dict[str, Any] | None, Field(description="Its arguments, as describe_operation shows.")] = None
+
+
+async def call_operation(args: CallOperationInput, request: RequestContext) -> CallToolResult:
+    return await request.operations.run(_lookup(request, args.operation), args.arguments or {})
+
+
+CALL_OPERATION_TOOL = HandWrittenTool(
+    name=CALL_OPERATION,
+    title="Call any API operation",
+    description="Run any operation by name, with its own validation and the server's access mode.",
+    input_model=CallOperationInput,
+    annotations=ToolAnnotations(
+        read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=True
+    ),
+    handler=call_operation,
+    checks_access_per_call=True,
+)

@@ -7,11 +7,8 @@ allow the call, so the user knows what to change.
 
 from __future__ import annotations
 
+from polytomic_mcp.errors import AccessDeniedError
 from polytomic_mcp.settings import AccessMode, Settings
-
-
-class AccessDeniedError(Exception):
-    """A call the current access mode forbids."""
 
 
 def refusal_message(tool: str, mode: AccessMode, settings: Settings, over_http: bool) -> str:

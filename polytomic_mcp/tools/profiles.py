@@ -19,6 +19,7 @@ from typing import Any
 
 from mcp.types import Tool
 
+from polytomic_mcp.errors import SettingsError
 from polytomic_mcp.tools.schema_shaping import JsonSchema, inline_refs
 
 PROFILES = ("standard", "inline", "gemini")
@@ -38,8 +39,8 @@ GEMINI_KEYWORDS = frozenset({
 })  # fmt: skip
 
 
-class UnknownProfileError(ValueError):
-    pass
+class UnknownProfileError(SettingsError):
+    """A --client-profile value that names no profile."""
 
 
 def choose_profile(setting: str, client_name: str | None) -> str:
@@ -103,7 +104,7 @@ def adapt_schema(schema: JsonSchema, profile: str) -> JsonSchema:
 @lru_cache(maxsize=2048)
 def listed_operation_tool(name: str, profile: str) -> Tool:
     """An operation tool as this profile lists it; made once per process and profile."""
-    from polytomic_mcp.tools.operation_tools import operation_tools
+    from polytomic_mcp.tools.operations.tools import operation_tools
 
     tool = operation_tools().get(name)
     if tool is None:

@@ -13,8 +13,6 @@ import json
 from collections import Counter
 from typing import Any
 
-from mcp.types import Tool
-
 JsonSchema = dict[str, Any]
 
 _VENDOR_KEYS = ("x-open-enum",)
@@ -201,10 +199,10 @@ def inline_refs(schema: JsonSchema) -> JsonSchema:
     return result
 
 
-def _tidy_generated(schema: Any) -> Any:
+def tidy_generated(schema: Any) -> Any:
     """Drop pydantic's titles, and spell `anyOf [X, null]` with a null default as plain X."""
     if isinstance(schema, list):
-        return [_tidy_generated(item) for item in schema]
+        return [tidy_generated(item) for item in schema]
     if not isinstance(schema, dict):
         return schema
     out: JsonSchema = {}
@@ -212,9 +210,9 @@ def _tidy_generated(schema: Any) -> Any:
         if key == "title" and isinstance(value, str):
             continue  # pydantic's generated titles repeat the member name
         if key in ("properties", "$defs") and isinstance(value, dict):
-            out[key] = {name: _tidy_generated(sub) for name, sub in value.items()}
+            out[key] = {name: tidy_generated(sub) for name, sub in value.items()}
         else:
-            out[key] = _tidy_generated(value)
+            out[key] = tidy_generated(value)
     branches = out.get("anyOf")
     if isinstance(branches, list) and len(branches) == 2 and {"type": "null"} in branches:
         # Optional members may simply be left out; null adds nothing for the model.
@@ -222,14 +220,3 @@ def _tidy_generated(schema: Any) -> Any:
         rest = {k: v for k, v in out.items() if k != "anyOf" and not (k == "default" and v is None)}
         out = {**kept, **rest}
     return out
-
-
-def tidy_hand_written(tool: Tool) -> Tool:
-    """A decorated tool's generated schemas, without titles and null unions (they only cost tokens),
-    and its docstring description on one line."""
-    update: dict[str, Any] = {"input_schema": _tidy_generated(tool.input_schema)}
-    if tool.description:
-        update["description"] = " ".join(tool.description.split())
-    if tool.output_schema is not None:
-        update["output_schema"] = _tidy_generated(tool.output_schema)
-    return tool.model_copy(update=update)

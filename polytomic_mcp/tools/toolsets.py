@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from polytomic_mcp.catalog import Operation
+from polytomic_mcp.errors import SettingsError
 
 GROUP_TOOLSETS: dict[str, str] = {
     "connections": "connections",
@@ -89,7 +90,7 @@ DEFAULT_OPERATIONS: tuple[str, ...] = (
 ALL_TOOLSETS: tuple[str, ...] = tuple(TOOLSET_DESCRIPTIONS)
 
 
-class UnknownToolsetError(ValueError):
+class UnknownToolsetError(SettingsError):
     """A toolset name that does not exist."""
 
 

@@ -7,25 +7,16 @@ expected. Validation happens before anything is sent to Polytomic.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # jsonschema is imported on first validation: it is not needed to start or list tools
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import ValidationError
 
+from polytomic_mcp.errors import ArgumentProblem
 from polytomic_mcp.tools.schema_shaping import JsonSchema
 
 MAX_REPORTED = 5
-
-
-@dataclass(frozen=True, slots=True)
-class ArgumentProblem:
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.field}: {self.message}" if self.field else self.message
 
 
 _VALIDATORS: dict[int, tuple[JsonSchema, Draft202012Validator]] = {}
@@ -97,10 +88,3 @@ def validate_arguments(schema: JsonSchema, arguments: dict[str, Any]) -> list[Ar
     validator = _validator(schema)
     errors = sorted(validator.iter_errors(arguments), key=lambda e: (-len(e.absolute_path), _path(e)))
     return [_describe(e) for e in errors[:MAX_REPORTED]]
-
-
-def format_problems(tool: str, problems: list[ArgumentProblem]) -> str:
-    lines = [f"Invalid arguments for {tool} (nothing was sent to Polytomic):"]
-    lines += [f"- {p}" for p in problems]
-    lines.append("Fix these arguments and call the tool again.")
-    return "\n".join(lines)

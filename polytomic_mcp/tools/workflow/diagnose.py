@@ -24,18 +24,26 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from mcp.server import MCPServer
-from mcp.types import CallToolResult, ToolAnnotations
-from pydantic import Field
+from mcp.types import ToolAnnotations
+from pydantic import BaseModel, Field
 
-from polytomic_mcp.app_state import ToolContext
-from polytomic_mcp.tools.results import error_result, payload_result
-from polytomic_mcp.tools.workflow.api import Api, StepError
-from polytomic_mcp.tools.workflow.error_causes import GroupedErrors, group_errors
-from polytomic_mcp.tools.workflow.executions import TERMINAL
-from polytomic_mcp.tools.workflow.schema_cache import HEALTHY
-from polytomic_mcp.tools.workflow.shapes import (
+from polytomic_mcp.client import PolytomicError
+from polytomic_mcp.errors import NotFoundError, PolytomicMcpError
+from polytomic_mcp.tools.api import Api
+from polytomic_mcp.tools.boundary import error_text
+from polytomic_mcp.tools.context import RequestContext
+from polytomic_mcp.tools.definition import HandWrittenTool, Payload
+from polytomic_mcp.tools.tool_names import (
+    DESCRIBE_CONNECTION,
+    DIAGNOSE_SYNC,
+    FIND_RESOURCES,
+    RUN_SYNC_AND_WAIT,
+    WAIT_FOR_EXECUTION,
+    WAIT_SCHEMA_READY,
+)
+from polytomic_mcp.tools.views import (
     FAILED_STATUSES,
+    HEALTHY,
     JsonObject,
     brief_failure,
     cache_view,
@@ -49,14 +57,8 @@ from polytomic_mcp.tools.workflow.shapes import (
     sync_problems,
     sync_summary,
 )
-from polytomic_mcp.tools.workflow_names import (
-    DESCRIBE_CONNECTION,
-    DIAGNOSE_SYNC,
-    FIND_RESOURCES,
-    RUN_SYNC_AND_WAIT,
-    WAIT_FOR_EXECUTION,
-    WAIT_SCHEMA_READY,
-)
+from polytomic_mcp.tools.workflow.error_causes import GroupedErrors, group_errors
+from polytomic_mcp.tools.workflow.executions import TERMINAL
 
 MAX_CAUSES = 8
 MAX_NEXT_STEPS = 6
@@ -84,9 +86,9 @@ class Findings:
 async def load_sync(api: Api, sync_id: str) -> JsonObject:
     try:
         return obj(await api.data("model_sync_get", id=sync_id))
-    except StepError as failure:
+    except PolytomicError as failure:
         if failure.status == 404:
-            raise StepError(
+            raise NotFoundError(
                 f"No model sync with id {sync_id!r} (Polytomic answered 404). diagnose_sync takes an id: "
                 f"look the sync up by name with {FIND_RESOURCES}(query=..., kinds=['syncs'])."
             ) from None
@@ -111,10 +113,10 @@ async def pick_execution(
             return None
     try:
         return obj(await api.data("model_sync_executions_get", sync_id=sync_id, id=execution_id))
-    except StepError as failure:
+    except PolytomicError as failure:
         if failure.status == 404:
             known = ", ".join(str(run.get("id")) for run in runs[:3]) or "none"
-            raise StepError(
+            raise NotFoundError(
                 f"Sync {sync_id} has no execution {execution_id!r}. Recent executions: {known}. "
                 "Omit execution_id to diagnose the latest one."
             ) from None
@@ -146,7 +148,7 @@ async def read_errors(api: Api, sync_id: str, execution: JsonObject, findings: F
     if not messages and _needs_detail(execution) and execution.get("id"):
         try:
             messages = await console_errors(api, sync_id, str(execution["id"]))
-        except StepError:
+        except PolytomicMcpError:
             messages = []  # the log is optional evidence; the rest of the report still stands
         source = "console log"
     if messages:
@@ -159,7 +161,7 @@ async def model_connection_ids(api: Api, sync: JsonObject) -> list[str]:
     for model_id in (sync.get("model_ids") or [])[:MAX_MODELS_CHECKED]:
         try:
             connection_id = obj(await api.data("models_get", id=model_id)).get("connection_id")
-        except StepError:
+        except PolytomicMcpError:
             continue
         if connection_id and connection_id not in ids:
             ids.append(str(connection_id))
@@ -176,14 +178,15 @@ async def check_connections(api: Api, sync: JsonObject, with_cache: bool) -> lis
     for connection_id, role in roles:
         try:
             connection = obj(await api.data("connections_get", id=connection_id))
-        except StepError as failure:
-            rows.append({"role": role, "id": connection_id, "healthy": False, "problem": brief_failure(failure.text)})
+        except PolytomicMcpError as failure:
+            problem = brief_failure(error_text(failure, "connections_get"))
+            rows.append({"role": role, "id": connection_id, "healthy": False, "problem": problem})
             continue
         row = {"role": role, **connection_row(connection), "healthy": connection.get("status") in (None, HEALTHY)}
         if not row["healthy"] and short_text(connection.get("status_error"), 160):
             row["status_error"] = short_text(connection.get("status_error"), 160)
         if with_cache:
-            with suppress(StepError):  # cache status is a hint; a failure here says nothing about the sync
+            with suppress(PolytomicMcpError):  # cache status is a hint; a failure here says nothing about the sync
                 row["schema_cache"] = cache_view(obj(await api.data("schemas_get_status", id=connection_id)))
         rows.append(row)
     return rows
@@ -458,22 +461,22 @@ def report(findings: Findings) -> JsonObject:
     return payload
 
 
-def register_diagnose_tools(server: MCPServer[Any]) -> None:
-    @server.tool(
-        name=DIAGNOSE_SYNC,
-        annotations=ToolAnnotations(title="Diagnose a sync", read_only_hint=True, open_world_hint=True),
-    )
-    async def diagnose_sync(
-        sync_id: Annotated[str, Field(description="Model sync id (find_resources turns a name into one).")],
-        ctx: ToolContext,
-        execution_id: Annotated[str | None, Field(description="Execution to examine; default the latest.")] = None,
-        recent: Annotated[int, Field(ge=1, le=50, description="Recent runs for the trend.")] = 10,
-    ) -> CallToolResult:
-        """Why a sync fails: status, counts, errors grouped by cause, recent trend, next steps."""
-        api = Api.for_context(ctx)
-        try:
-            findings = await gather_findings(api, sync_id.strip(), execution_id, recent)
-        except StepError as failure:
-            return error_result(failure.text)
-        payload = report(findings)
-        return payload_result(payload)
+class DiagnoseSyncInput(BaseModel):
+    sync_id: Annotated[str, Field(description="Model sync id (find_resources turns a name into one).")]
+    execution_id: Annotated[str | None, Field(description="Execution to examine; default the latest.")] = None
+    recent: Annotated[int, Field(ge=1, le=50, description="Recent runs for the trend.")] = 10
+
+
+async def diagnose_sync(args: DiagnoseSyncInput, request: RequestContext) -> Payload:
+    findings = await gather_findings(request.api, args.sync_id.strip(), args.execution_id, args.recent)
+    return report(findings)
+
+
+DIAGNOSE_SYNC_TOOL = HandWrittenTool(
+    name=DIAGNOSE_SYNC,
+    title="Diagnose a sync",
+    description="Why a sync fails: status, counts, errors grouped by cause, recent trend, next steps.",
+    input_model=DiagnoseSyncInput,
+    annotations=ToolAnnotations(read_only_hint=True, open_world_hint=True),
+    handler=diagnose_sync,
+)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from polytomic_mcp.app_state import ToolContext
-from polytomic_mcp.tools.workflow.api import Api
+from polytomic_mcp.tools.context import RequestContext
 from polytomic_mcp.tools.workflow.waiting import Deadline, poll_until
 
 # `interrupted` is not documented as terminal, but nothing moves an execution out of it.
@@ -42,17 +41,15 @@ def progress_of(execution: dict[str, Any]) -> tuple[float, float | None, str]:
     return done, float(total) if total else None, f"execution {execution.get('status')}"
 
 
-async def wait_for(
-    api: Api, context: ToolContext, sync_id: str, execution_id: str, deadline: Deadline
-) -> dict[str, Any]:
+async def wait_for(request: RequestContext, sync_id: str, execution_id: str, deadline: Deadline) -> dict[str, Any]:
     """Poll an execution until it ends or the deadline passes; its last state."""
     latest: dict[str, Any] = {}
 
     async def check() -> tuple[bool, float, float | None, str]:
         nonlocal latest
-        latest = await api.data("model_sync_executions_get", sync_id=sync_id, id=execution_id)
+        latest = await request.api.data("model_sync_executions_get", sync_id=sync_id, id=execution_id)
         done, total, message = progress_of(latest)
         return is_terminal(latest.get("status")), done, total, message
 
-    await poll_until(context, deadline, check)
+    await poll_until(request, deadline, check)
     return latest

@@ -24,18 +24,21 @@ describe_connection result:
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from mcp.server import MCPServer
-from mcp.types import CallToolResult, ToolAnnotations
-from pydantic import Field
+from mcp.types import ToolAnnotations
+from pydantic import BaseModel, Field
 
-from polytomic_mcp.app_state import ToolContext
-from polytomic_mcp.tools.results import error_result, payload_result
-from polytomic_mcp.tools.workflow.api import Api, StepError
-from polytomic_mcp.tools.workflow.name_match import ranked
-from polytomic_mcp.tools.workflow.schema_cache import HEALTHY
-from polytomic_mcp.tools.workflow.shapes import (
+from polytomic_mcp.client import PolytomicError
+from polytomic_mcp.errors import NotFoundError, PolytomicMcpError
+from polytomic_mcp.tools.api import Api
+from polytomic_mcp.tools.boundary import error_text
+from polytomic_mcp.tools.context import RequestContext
+from polytomic_mcp.tools.definition import HandWrittenTool, Payload
+from polytomic_mcp.tools.name_match import ranked
+from polytomic_mcp.tools.tool_names import DESCRIBE_CONNECTION, FIND_RESOURCES, WAIT_SCHEMA_READY
+from polytomic_mcp.tools.views import (
+    HEALTHY,
     JsonObject,
     brief_failure,
     cache_view,
@@ -46,7 +49,6 @@ from polytomic_mcp.tools.workflow.shapes import (
     target_object_row,
     type_id_of,
 )
-from polytomic_mcp.tools.workflow_names import DESCRIBE_CONNECTION, FIND_RESOURCES, WAIT_SCHEMA_READY
 
 Kind = Literal["connections", "models", "syncs", "bulk_syncs"]
 ALL_KINDS: tuple[Kind, ...] = ("connections", "models", "syncs", "bulk_syncs")
@@ -114,16 +116,16 @@ LISTINGS: dict[Kind, tuple[str, Lister, Callable[[JsonObject], JsonObject]]] = {
 }
 
 
-async def list_kinds(api: Api, kinds: list[Kind]) -> tuple[list[JsonObject], dict[str, str]]:
+async def list_kinds(api: Api, kinds: list[Kind]) -> tuple[list[JsonObject], dict[str, PolytomicMcpError]]:
     """Rows of every requested kind, plus the kinds whose listing failed and why."""
     rows: list[JsonObject] = []
-    unavailable: dict[str, str] = {}
+    unavailable: dict[str, PolytomicMcpError] = {}
     for kind in kinds:
         operation, lister, shape = LISTINGS[kind]
         try:
             rows.extend(shape(item) for item in await lister(api, operation))
-        except StepError as failure:
-            unavailable[kind] = failure.text
+        except PolytomicMcpError as failure:
+            unavailable[kind] = failure
     return rows, unavailable
 
 
@@ -145,9 +147,9 @@ def find_payload(rows: list[JsonObject], query: str, limit: int, unavailable: di
 async def load_connection(api: Api, connection_id: str) -> JsonObject:
     try:
         return obj(await api.data("connections_get", id=connection_id))
-    except StepError as failure:
+    except PolytomicError as failure:
         if failure.status == 404:
-            raise StepError(
+            raise NotFoundError(
                 f"No connection with id {connection_id!r} (Polytomic answered 404). Look it up by name with "
                 f"{FIND_RESOURCES}(query=..., kinds=['connections'])."
             ) from None
@@ -207,8 +209,8 @@ async def offerings(api: Api, connection_id: str, capabilities: JsonObject) -> t
             continue
         try:
             found.update(await reader(api, connection_id))
-        except StepError as failure:
-            notes.append(f"Could not list its {label}: {brief_failure(failure.text)}")
+        except PolytomicMcpError as failure:
+            notes.append(f"Could not list its {label}: {brief_failure(error_text(failure, DESCRIBE_CONNECTION))}")
     return found, notes
 
 
@@ -263,37 +265,44 @@ async def describe(api: Api, connection_id: str) -> JsonObject:
     return described
 
 
-def register_finding_tools(server: MCPServer[Any]) -> None:
-    @server.tool(
-        name=FIND_RESOURCES,
-        annotations=ToolAnnotations(title="Find by name", read_only_hint=True, open_world_hint=True),
-    )
-    async def find_resources(
-        ctx: ToolContext,
-        query: Annotated[str, Field(description="Name words, case-insensitive (or an id); empty lists all.")] = "",
-        kinds: Annotated[list[Kind] | None, Field(description="Only these kinds; default all.")] = None,
-        limit: Annotated[int, Field(ge=1, le=100)] = 20,
-    ) -> CallToolResult:
-        """Find connections, models, syncs and bulk syncs by name; ids and key facts, best match first."""
-        api = Api.for_context(ctx)
-        wanted = list(dict.fromkeys(kinds)) if kinds else list(ALL_KINDS)
-        rows, unavailable = await list_kinds(api, wanted)
-        if unavailable and len(unavailable) == len(wanted):
-            return error_result("\n".join(unavailable.values()))
-        payload = find_payload(rows, query, limit, unavailable)
-        return payload_result(payload)
+class FindResourcesInput(BaseModel):
+    query: Annotated[str, Field(description="Name words, case-insensitive (or an id); empty lists all.")] = ""
+    kinds: Annotated[list[Kind] | None, Field(description="Only these kinds; default all.")] = None
+    limit: Annotated[int, Field(ge=1, le=100)] = 20
 
-    @server.tool(
-        name=DESCRIBE_CONNECTION,
-        annotations=ToolAnnotations(title="Describe a connection", read_only_hint=True, open_world_hint=True),
-    )
-    async def describe_connection(
-        connection_id: Annotated[str, Field(description="Connection id (find_resources turns a name into one).")],
-        ctx: ToolContext,
-    ) -> CallToolResult:
-        """What a connection offers: health, source schemas with fields, or target objects with modes."""
-        try:
-            payload = await describe(Api.for_context(ctx), connection_id.strip())
-        except StepError as failure:
-            return error_result(failure.text)
-        return payload_result(payload)
+
+async def find_resources(args: FindResourcesInput, request: RequestContext) -> Payload:
+    wanted = list(dict.fromkeys(args.kinds)) if args.kinds else list(ALL_KINDS)
+    rows, unavailable = await list_kinds(request.api, wanted)
+    if unavailable and len(unavailable) == len(wanted):
+        raise next(iter(unavailable.values()))  # nothing could be listed: say why, once
+    reasons = {kind: error_text(failure, FIND_RESOURCES) for kind, failure in unavailable.items()}
+    return find_payload(rows, args.query, args.limit, reasons)
+
+
+FIND_RESOURCES_TOOL = HandWrittenTool(
+    name=FIND_RESOURCES,
+    title="Find by name",
+    description="Find connections, models, syncs and bulk syncs by name; ids and key facts, best match first.",
+    input_model=FindResourcesInput,
+    annotations=ToolAnnotations(read_only_hint=True, open_world_hint=True),
+    handler=find_resources,
+)
+
+
+class DescribeConnectionInput(BaseModel):
+    connection_id: Annotated[str, Field(description="Connection id (find_resources turns a name into one).")]
+
+
+async def describe_connection(args: DescribeConnectionInput, request: RequestContext) -> Payload:
+    return await describe(request.api, args.connection_id.strip())
+
+
+DESCRIBE_CONNECTION_TOOL = HandWrittenTool(
+    name=DESCRIBE_CONNECTION,
+    title="Describe a connection",
+    description="What a connection offers: health, source schemas with fields, or target objects with modes.",
+    input_model=DescribeConnectionInput,
+    annotations=ToolAnnotations(read_only_hint=True, open_world_hint=True),
+    handler=describe_connection,
+)

@@ -1,40 +1,13 @@
-"""Schema-cache readiness of connections, and waiting for it.
-
-Readiness follows reference.md §2: the status is not `refreshing` or empty, and the last
-refresh finished after it started (or no start is recorded but a status is); the older
-literal "true" also counts.
-"""
+"""Schema-cache readiness of connections: what one connection's cache looks like now, and
+starting a refresh where none ever ran (`wait_schema_ready` and the composite poll this)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from polytomic_mcp.tools.workflow.api import Api
-
-HEALTHY = "healthy"
-
-
-def _time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
-def cache_is_ready(status: dict[str, Any]) -> bool:
-    cache = status.get("cache_status")
-    if cache is True or (isinstance(cache, str) and cache.lower() == "true"):
-        return True
-    if not cache or str(cache).lower() == "refreshing":
-        return False
-    started, finished = _time(status.get("last_refresh_started")), _time(status.get("last_refresh_finished"))
-    if started is None:
-        return True
-    return finished is not None and finished >= started
+from polytomic_mcp.tools.api import Api
+from polytomic_mcp.tools.views import HEALTHY, cache_is_ready
 
 
 @dataclass

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import anyio
 
-from polytomic_mcp.app_state import ToolContext, app_state
+from polytomic_mcp.tools.context import RequestContext
 
 
 @dataclass
@@ -34,20 +34,20 @@ class Deadline:
         return self.left() <= 0
 
 
-def bounded_timeout(context: ToolContext, requested: float) -> float:
+def bounded_timeout(request: RequestContext, requested: float) -> float:
     """The caller's timeout, capped by the server's max_wait setting."""
-    return max(0.0, min(requested, app_state(context).settings.max_wait))
+    return max(0.0, min(requested, request.settings.max_wait))
 
 
 class Poller:
     """Sleeps between polls with backoff, never past the deadline."""
 
-    def __init__(self, context: ToolContext, deadline: Deadline) -> None:
-        settings = app_state(context).settings
+    def __init__(self, request: RequestContext, deadline: Deadline) -> None:
+        settings = request.settings
         self.interval = settings.poll_interval
         self.cap = settings.poll_interval * 4
         self.deadline = deadline
-        self.context = context
+        self.request = request
 
     async def pause(self) -> bool:
         """Wait before the next poll; False when there is no time left for one."""
@@ -58,11 +58,11 @@ class Poller:
         return not self.deadline.expired()
 
     async def progress(self, done: float, total: float | None, message: str) -> None:
-        await self.context.report_progress(done, total, message=message)
+        await self.request.report_progress(done, total, message)
 
 
 async def poll_until(
-    context: ToolContext,
+    request: RequestContext,
     deadline: Deadline,
     check: Callable[[], Awaitable[tuple[bool, float, float | None, str]]],
 ) -> bool:
@@ -70,7 +70,7 @@ async def poll_until(
 
     `check` returns (done, progress, total, message). The result says whether it finished.
     """
-    poller = Poller(context, deadline)
+    poller = Poller(request, deadline)
     done = False
     # A slow or retried request is cut at the deadline too: the tool never waits longer
     # than it was given, and reports whatever state it last saw.

@@ -8,28 +8,29 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from mcp.server import MCPServer
-from mcp.types import CallToolResult, ToolAnnotations
-from pydantic import Field
+from mcp.types import ToolAnnotations
+from pydantic import BaseModel, Field
 
-from polytomic_mcp.app_state import ToolContext
-from polytomic_mcp.tools.results import error_result, payload_result
-from polytomic_mcp.tools.workflow.api import Api, StepError
-from polytomic_mcp.tools.workflow.executions import SUCCESS, execution_summary, is_terminal, wait_for
-from polytomic_mcp.tools.workflow.schema_cache import ConnectionReadiness, check_connection
-from polytomic_mcp.tools.workflow.waiting import Deadline, bounded_timeout, poll_until
-from polytomic_mcp.tools.workflow_names import (
+from polytomic_mcp.client import PolytomicError
+from polytomic_mcp.errors import UpstreamError
+from polytomic_mcp.tools.api import Api
+from polytomic_mcp.tools.context import RequestContext
+from polytomic_mcp.tools.definition import HandWrittenTool, Payload
+from polytomic_mcp.tools.tool_names import (
     DIAGNOSE_SYNC,
     RUN_SYNC_AND_WAIT,
     WAIT_FOR_EXECUTION,
     WAIT_SCHEMA_READY,
 )
+from polytomic_mcp.tools.workflow.executions import SUCCESS, execution_summary, is_terminal, wait_for
+from polytomic_mcp.tools.workflow.schema_cache import ConnectionReadiness, check_connection
+from polytomic_mcp.tools.workflow.waiting import Deadline, bounded_timeout, poll_until
 
 TimeoutSeconds = Annotated[float, Field(gt=0, description="Seconds to wait at most (capped below 60).")]
 
 
 async def wait_schemas(
-    api: Api, context: ToolContext, connection_ids: list[str], deadline: Deadline
+    request: RequestContext, connection_ids: list[str], deadline: Deadline
 ) -> list[ConnectionReadiness]:
     """Poll until every connection's schema cache is ready, one has a problem, or time runs out."""
     states = [ConnectionReadiness(id=cid) for cid in dict.fromkeys(connection_ids)]
@@ -37,13 +38,13 @@ async def wait_schemas(
     async def check() -> tuple[bool, float, float | None, str]:
         for state in states:
             if not state.ready:
-                await check_connection(api, state, may_refresh=True)
+                await check_connection(request.api, state, may_refresh=True)
         ready = sum(s.ready for s in states)
         blocked = [s for s in states if s.problem]
         message = f"{ready}/{len(states)} schema caches ready"
         return ready == len(states) or bool(blocked), ready, len(states), message
 
-    await poll_until(context, deadline, check)
+    await poll_until(request, deadline, check)
     return states
 
 
@@ -80,70 +81,73 @@ def run_report(sync_id: str, execution: dict[str, Any], attached: bool) -> dict[
     return report
 
 
-def register_waiting_tools(server: MCPServer[Any]) -> None:
-    @server.tool(
-        name=WAIT_SCHEMA_READY,
-        annotations=ToolAnnotations(
-            title="Wait for schema caches", read_only_hint=False, destructive_hint=False, idempotent_hint=True
-        ),
-    )
-    async def wait_schema_ready(
-        connection_ids: Annotated[list[str], Field(min_length=1, description="Connection ids to wait for.")],
-        ctx: ToolContext,
-        timeout_s: TimeoutSeconds = 45,
-    ) -> CallToolResult:
-        """Wait until connections' schema caches are ready (starts a refresh if none ran). Use after creating
-        a connection, before models, targets or syncs. Returns by the timeout with each cache's status."""
-        api = Api.for_context(ctx)
-        deadline = Deadline(bounded_timeout(ctx, timeout_s))
-        try:
-            states = await wait_schemas(api, ctx, connection_ids, deadline)
-        except StepError as failure:
-            return error_result(failure.text)
-        return payload_result(schema_wait_report(states, deadline))
+class WaitSchemaReadyInput(BaseModel):
+    connection_ids: Annotated[list[str], Field(min_length=1, description="Connection ids to wait for.")]
+    timeout_s: TimeoutSeconds = 45
 
-    @server.tool(
-        name=RUN_SYNC_AND_WAIT,
-        annotations=ToolAnnotations(
-            title="Run a sync and wait", read_only_hint=False, destructive_hint=False, idempotent_hint=False
-        ),
-    )
-    async def run_sync_and_wait(
-        sync_id: Annotated[str, Field(description="Model sync id.")],
-        ctx: ToolContext,
-        timeout_s: TimeoutSeconds = 45,
-        resync: Annotated[bool, Field(description="Full resync of all records.")] = False,
-    ) -> CallToolResult:
-        """Start a model sync run (or join the one running) and wait for it, with progress; returns counts,
-        or the current state at the timeout."""
-        api = Api.for_context(ctx)
-        deadline = Deadline(bounded_timeout(ctx, timeout_s))
-        try:
-            execution_id, attached = await start_or_join(api, sync_id, resync)
-            execution = await wait_for(api, ctx, sync_id, execution_id, deadline)
-        except StepError as failure:
-            return error_result(failure.text)
-        return payload_result(run_report(sync_id, execution, attached))
 
-    @server.tool(
-        name=WAIT_FOR_EXECUTION,
-        annotations=ToolAnnotations(title="Wait for a sync execution", read_only_hint=True),
-    )
-    async def wait_for_execution(
-        sync_id: Annotated[str, Field(description="Model sync id.")],
-        execution_id: Annotated[str, Field(description="Execution id.")],
-        ctx: ToolContext,
-        timeout_s: TimeoutSeconds = 45,
-    ) -> CallToolResult:
-        """Wait for a model sync execution to finish, with progress; returns its counts, or the current state at
-        the timeout."""
-        api = Api.for_context(ctx)
-        deadline = Deadline(bounded_timeout(ctx, timeout_s))
-        try:
-            execution = await wait_for(api, ctx, sync_id, execution_id, deadline)
-        except StepError as failure:
-            return error_result(failure.text)
-        return payload_result(run_report(sync_id, execution, attached=False))
+async def wait_schema_ready(args: WaitSchemaReadyInput, request: RequestContext) -> Payload:
+    deadline = Deadline(bounded_timeout(request, args.timeout_s))
+    states = await wait_schemas(request, args.connection_ids, deadline)
+    return schema_wait_report(states, deadline)
+
+
+WAIT_SCHEMA_READY_TOOL = HandWrittenTool(
+    name=WAIT_SCHEMA_READY,
+    title="Wait for schema caches",
+    description="Wait until connections' schema caches are ready (starts a refresh if none ran). Use after creating "
+    "a connection, before models, targets or syncs. Returns by the timeout with each cache's status.",
+    input_model=WaitSchemaReadyInput,
+    annotations=ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True),
+    handler=wait_schema_ready,
+)
+
+
+class RunSyncAndWaitInput(BaseModel):
+    sync_id: Annotated[str, Field(description="Model sync id.")]
+    timeout_s: TimeoutSeconds = 45
+    resync: Annotated[bool, Field(description="Full resync of all records.")] = False
+
+
+async def run_sync_and_wait(args: RunSyncAndWaitInput, request: RequestContext) -> Payload:
+    deadline = Deadline(bounded_timeout(request, args.timeout_s))
+    execution_id, attached = await start_or_join(request.api, args.sync_id, args.resync)
+    execution = await wait_for(request, args.sync_id, execution_id, deadline)
+    return run_report(args.sync_id, execution, attached)
+
+
+RUN_SYNC_AND_WAIT_TOOL = HandWrittenTool(
+    name=RUN_SYNC_AND_WAIT,
+    title="Run a sync and wait",
+    description="Start a model sync run (or join the one running) and wait for it, with progress; returns counts, "
+    "or the current state at the timeout.",
+    input_model=RunSyncAndWaitInput,
+    annotations=ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False),
+    handler=run_sync_and_wait,
+)
+
+
+class WaitForExecutionInput(BaseModel):
+    sync_id: Annotated[str, Field(description="Model sync id.")]
+    execution_id: Annotated[str, Field(description="Execution id.")]
+    timeout_s: TimeoutSeconds = 45
+
+
+async def wait_for_execution(args: WaitForExecutionInput, request: RequestContext) -> Payload:
+    deadline = Deadline(bounded_timeout(request, args.timeout_s))
+    execution = await wait_for(request, args.sync_id, args.execution_id, deadline)
+    return run_report(args.sync_id, execution, attached=False)
+
+
+WAIT_FOR_EXECUTION_TOOL = HandWrittenTool(
+    name=WAIT_FOR_EXECUTION,
+    title="Wait for a sync execution",
+    description="Wait for a model sync execution to finish, with progress; returns its counts, or the current "
+    "state at the timeout.",
+    input_model=WaitForExecutionInput,
+    annotations=ToolAnnotations(read_only_hint=True),
+    handler=wait_for_execution,
+)
 
 
 async def start_or_join(api: Api, sync_id: str, resync: bool) -> tuple[str, bool]:
@@ -151,12 +155,12 @@ async def start_or_join(api: Api, sync_id: str, resync: bool) -> tuple[str, bool
     try:
         started = await api.data("model_sync_start", id=sync_id, resync=resync or None)
         return str(started["id"]), False
-    except StepError as failure:
+    except PolytomicError as failure:
         if failure.status != 409:
             raise
     status = await api.data("model_sync_get_status", id=sync_id) or {}
     # The running execution, or, if it ended since the 409, the one that just ended.
     joined = status.get("current_execution") or status.get("last_execution") or {}
     if not joined.get("id"):
-        raise StepError(f"{sync_id}: Polytomic said a run is in progress but reports none; try again shortly.")
+        raise UpstreamError(f"{sync_id}: Polytomic said a run is in progress but reports none; try again shortly.")
     return str(joined["id"]), True

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from polytomic_mcp.tools.workflow.shapes import JsonObject, obj, short_text
+from polytomic_mcp.tools.views import JsonObject, obj, short_text
 
 MAX_ENUM_VALUES = 25
 

@@ -9,9 +9,9 @@ from functools import cache
 from mcp.types import Tool, ToolAnnotations
 
 from polytomic_mcp.catalog import Operation, load_catalog
-from polytomic_mcp.tools.descriptions import describe, title_for
-from polytomic_mcp.tools.input_schema import ArgumentMap, build_flat_input
-from polytomic_mcp.tools.naming import tool_name
+from polytomic_mcp.tools.operations.descriptions import describe, title_for
+from polytomic_mcp.tools.operations.input_schema import ArgumentMap, build_flat_input
+from polytomic_mcp.tools.operations.naming import tool_name
 from polytomic_mcp.tools.schema_shaping import JsonSchema
 from polytomic_mcp.tools.toolsets import toolset_of
 

@@ -1,7 +1,8 @@
 """Running an operation tool: policy, validation, the HTTP call, and result shaping.
 
-The typed operation tools and `call_operation` both come through here, so they share the
-same validation, access policy and result shaping.
+The typed operation tools, `call_operation` and every operation a hand-written tool calls
+(through `tools/api.py`) come through here, so they share the same validation, access
+policy and result shaping. Failures are raised; `tools/boundary.py` turns them into results.
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ from urllib.parse import quote
 from mcp.types import CallToolResult
 
 from polytomic_mcp.client import PolytomicClient, PolytomicError
+from polytomic_mcp.errors import ArgumentProblem, InvalidArgumentsError, MissingCredentialsError
 from polytomic_mcp.settings import RequestScope, Settings
-from polytomic_mcp.tools.input_schema import returns_list
-from polytomic_mcp.tools.operation_tools import OperationTool
-from polytomic_mcp.tools.policy import AccessDeniedError, check_allowed
-from polytomic_mcp.tools.results import api_error_text, error_result, structured_payload
+from polytomic_mcp.tools.operations.input_schema import returns_list
+from polytomic_mcp.tools.operations.tools import OperationTool
+from polytomic_mcp.tools.policy import check_allowed
+from polytomic_mcp.tools.results import structured_payload
 from polytomic_mcp.tools.shaping.shape import ShapeOptions, shaped_result
-from polytomic_mcp.tools.validation import ArgumentProblem, format_problems, validate_arguments
+from polytomic_mcp.tools.validation import validate_arguments
 
 NO_CREDENTIALS = (
     "No Polytomic API key for this request. Set POLYTOMIC_API_KEY (stdio), send "
@@ -73,18 +75,15 @@ class OperationCall:
         self.scope = scope
         self.over_http = over_http
 
-    def check(self, tool: OperationTool, arguments: dict[str, Any]) -> dict[str, Any] | CallToolResult:
-        """Policy and validation; the coerced arguments, or an error result (nothing sent)."""
-        try:
-            check_allowed(tool.name, not tool.read_only, self.scope.access_mode, self.settings, self.over_http)
-        except AccessDeniedError as denied:
-            return error_result(str(denied))
+    def check(self, tool: OperationTool, arguments: dict[str, Any]) -> dict[str, Any]:
+        """Policy, then validation; the coerced arguments. Raises before anything is sent."""
+        check_allowed(tool.name, not tool.read_only, self.scope.access_mode, self.settings, self.over_http)
         coerced = _coerce(tool, arguments)
         problems = validate_arguments(tool.input_schema, coerced) or empty_path_ids(tool, coerced)
         if problems:
-            return error_result(format_problems(tool.name, problems))
+            raise InvalidArgumentsError(tool.name, problems)
         if self.scope.credentials is None:
-            return error_result(NO_CREDENTIALS)
+            raise MissingCredentialsError(NO_CREDENTIALS)
         return coerced
 
     async def raw(
@@ -94,25 +93,24 @@ class OperationCall:
         assert self.scope.credentials is not None, "check() refuses calls without credentials"
         parts = tool.arguments.split(arguments)
         op = tool.operation
-        response = await self.client.request(
-            op.method,
-            fill_path(op.path, parts["path"]),
-            credentials=self.scope.credentials,
-            query=parts["query"] or None,
-            json=parts["body"] if op.request_body is not None else None,
-            headers={k: str(v) for k, v in parts["header"].items()} or None,
-            idempotency_key=idempotency_key,
-        )
+        try:
+            response = await self.client.request(
+                op.method,
+                fill_path(op.path, parts["path"]),
+                credentials=self.scope.credentials,
+                query=parts["query"] or None,
+                json=parts["body"] if op.request_body is not None else None,
+                headers={k: str(v) for k, v in parts["header"].items()} or None,
+                idempotency_key=idempotency_key,
+            )
+        except PolytomicError as failure:
+            failure.operation = tool.name  # errors name the operation that failed, not the tool that called it
+            raise
         return response.status, response.data, response.headers.get("location")
 
     async def run(self, tool: OperationTool, arguments: dict[str, Any]) -> CallToolResult:
         checked = self.check(tool, arguments)
-        if isinstance(checked, CallToolResult):
-            return checked
-        try:
-            status, body, location = await self.raw(tool, checked)
-        except PolytomicError as failure:
-            return error_result(api_error_text(tool.name, failure))
+        status, body, location = await self.raw(tool, checked)
         payload = structured_payload(tool.operation, status, body, location)
         local = tool.arguments.split(checked)["local"]
         options = ShapeOptions(

@@ -1,4 +1,4 @@
-"""sync_gcs_csv_to_salesforce: the seed workflow in one resumable, idempotent call.
+"""Setting up a GCS CSV → Salesforce sync in one resumable, idempotent call.
 
 Steps: GCS connection → Salesforce connection (OAuth) → both schema caches → check the
 plan (CSV columns, target object, mode, identity, mapping) → model → sync → run and wait.
@@ -17,19 +17,20 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import anyio
-from mcp.types import CallToolResult, InputRequiredResult
+from mcp.types import InputRequiredResult
 
-from polytomic_mcp.app_state import ToolContext
-from polytomic_mcp.tools.results import payload_result
-from polytomic_mcp.tools.workflow.api import Api, StepError
+from polytomic_mcp.client import PolytomicError
+from polytomic_mcp.errors import InvalidPlanError, PolytomicMcpError, UnhealthyConnectionError
+from polytomic_mcp.tools.boundary import error_text
+from polytomic_mcp.tools.context import RequestContext
+from polytomic_mcp.tools.tool_names import DIAGNOSE_SYNC, SYNC_GCS_CSV_TO_SALESFORCE
+from polytomic_mcp.tools.views import HEALTHY
 from polytomic_mcp.tools.workflow.executions import SUCCESS, execution_summary, is_terminal, wait_for
-from polytomic_mcp.tools.workflow.oauth import OAuthOutcome, answered_oauth, authorize
-from polytomic_mcp.tools.workflow.schema_cache import HEALTHY
-from polytomic_mcp.tools.workflow.sync_inputs import SyncRequest
-from polytomic_mcp.tools.workflow.sync_plan import SyncPlan, choices, plan_sync
+from polytomic_mcp.tools.workflow.gcs_csv_to_salesforce.inputs import SyncRequest
+from polytomic_mcp.tools.workflow.gcs_csv_to_salesforce.oauth import OAuthOutcome, answered_oauth, authorize
+from polytomic_mcp.tools.workflow.gcs_csv_to_salesforce.plan import SyncPlan, choices, plan_sync
 from polytomic_mcp.tools.workflow.waiting import Deadline
 from polytomic_mcp.tools.workflow.waiting_tools import start_or_join, wait_schemas
-from polytomic_mcp.tools.workflow_names import DIAGNOSE_SYNC, SYNC_GCS_CSV_TO_SALESFORCE
 
 CUT_GRACE_S = 0.5
 
@@ -67,13 +68,13 @@ class Report:
         return out
 
 
-class Stop(Exception):
-    """Ends the workflow early with a finished report (not an error of the server)."""
+class Finished(Exception):
+    """Ends the setup early with a finished report that is not an error (waiting for the user
+    or for Polytomic); failures raise from the error tree instead, carrying the report."""
 
-    def __init__(self, payload: dict[str, Any], is_error: bool = False) -> None:
+    def __init__(self, payload: dict[str, Any]) -> None:
         super().__init__(payload.get("status"))
         self.payload = payload
-        self.is_error = is_error
 
 
 def idempotency_key(*parts: object) -> str:
@@ -87,9 +88,11 @@ def _type_id(connection: dict[str, Any]) -> str:
     return str(kind.get("id") if isinstance(kind, dict) else kind or "")
 
 
-class SeedWorkflow:
-    def __init__(self, api: Api, context: ToolContext, request: SyncRequest, deadline: Deadline) -> None:
-        self.api = api
+class CsvToSalesforceSetup:
+    """The steps of one sync_gcs_csv_to_salesforce call, and the report of what each did."""
+
+    def __init__(self, context: RequestContext, request: SyncRequest, deadline: Deadline) -> None:
+        self.api = context.api
         self.context = context
         self.request = request
         self.deadline = deadline
@@ -113,7 +116,10 @@ class SeedWorkflow:
         connection = await self.api.data("connections_get", id=connection_id)
         if _type_id(connection) != type_id:
             self.report.step(step, "failed", connection_id, f"is a {_type_id(connection)} connection, not {type_id}")
-            raise Stop(self.report.finish("invalid_input", f"Pass the id of a {type_id} connection."), True)
+            raise InvalidPlanError(
+                f"{connection_id} is not a {type_id} connection",
+                self.report.finish("invalid_input", f"Pass the id of a {type_id} connection."),
+            )
         self.report.step(step, "reused", connection_id)
         return dict(connection)
 
@@ -127,7 +133,7 @@ class SeedWorkflow:
         if found is not None:
             self.report.step("gcs_connection", "reused", found.get("id"), f"found by name {name!r}")
             return found
-        configuration = {"service_account": req.service_account_json, "bucket": req.bucket}
+        configuration = {"service_account": req.service_account_text(), "bucket": req.bucket}
         if req.dry_run:
             await self.api.envelope("connections_test_connection", type="gcs", configuration=configuration)
             self.report.step("gcs_connection", "would_create", detail=f"{name!r}; credentials and bucket checked")
@@ -189,13 +195,13 @@ class SeedWorkflow:
             return None
         url = auth_url or await self.fresh_auth_url(current)
         if not url:
-            raise Stop(
+            raise UnhealthyConnectionError(
+                f"Salesforce connection {connection['id']} is not healthy",
                 self.report.finish(
                     "connection_unhealthy",
                     f"Salesforce connection {connection['id']} is {current.get('status')!r} "
                     f"({current.get('status_error') or 'no detail'}); fix it in Polytomic, then call again.",
                 ),
-                True,
             )
         outcome = await authorize(self.context, self.api, connection["id"], url, self.deadline)
         if isinstance(outcome, InputRequiredResult):
@@ -205,7 +211,7 @@ class SeedWorkflow:
             return None
         self.report.step("salesforce_authorization", "pending", connection["id"])
         self.report.extra["auth_url"] = url
-        raise Stop(
+        raise Finished(
             self.report.finish(
                 "needs_authorization",
                 "Ask the user to open auth_url and sign in to Salesforce, then call "
@@ -217,14 +223,16 @@ class SeedWorkflow:
     # -- checks ---------------------------------------------------------------------------
 
     async def wait_for_schemas(self, ids: list[str]) -> None:
-        states = await wait_schemas(self.api, self.context, ids, self.deadline)
+        states = await wait_schemas(self.context, ids, self.deadline)
         blocked = [s for s in states if s.problem]
         if blocked:
             self.report.step("schema_cache", "failed", detail="; ".join(str(s.problem) for s in blocked))
-            raise Stop(self.report.finish("connection_unhealthy", "Fix the connection named above, then call again."))
+            raise Finished(
+                self.report.finish("connection_unhealthy", "Fix the connection named above, then call again.")
+            )
         if not all(s.ready for s in states):
             self.report.step("schema_cache", "pending", detail=", ".join(f"{s.id}: {s.cache_status}" for s in states))
-            raise Stop(
+            raise Finished(
                 self.report.finish(
                     "waiting_for_schemas",
                     f"Schemas are still being cached; call {SYNC_GCS_CSV_TO_SALESFORCE} again with the same inputs.",
@@ -236,14 +244,15 @@ class SeedWorkflow:
         key = self.request.csv_key
         try:
             schema = await self.api.data("schemas_get", id=gcs_id, schema_id=key)
-        except StepError as failure:
+        except PolytomicError as failure:
             if failure.status != 404:
                 raise
             source = await self.api.data("bulk_sync_get_source", id=gcs_id)
             files = [str(s.get("id")) for s in (source or {}).get("schemas") or []]
             self.report.step("csv_file", "failed", detail=f"{key!r} not found in the bucket")
-            raise Stop(
-                self.report.finish("invalid_plan", f"Use one of the bucket's files as csv_key: {choices(files)}"), True
+            raise InvalidPlanError(
+                f"{key!r} is not a file of the bucket",
+                self.report.finish("invalid_plan", f"Use one of the bucket's files as csv_key: {choices(files)}"),
             ) from None
         columns = [str(f.get("name") or f.get("id")) for f in schema.get("fields") or []]
         self.report.step("csv_file", "checked", key, f"{len(columns)} columns")
@@ -256,7 +265,10 @@ class SeedWorkflow:
         if target is None:
             names = [str(o.get("id")) for o in objects]
             self.report.step("target_object", "failed", detail=f"{req.target_object!r} not offered")
-            raise Stop(self.report.finish("invalid_plan", f"Choose target_object from: {choices(names)}"), True)
+            raise InvalidPlanError(
+                f"{req.target_object!r} is not a target object",
+                self.report.finish("invalid_plan", f"Choose target_object from: {choices(names)}"),
+            )
         described = await self.api.data("model_sync_targets_get_fields", id=sf_id, target=req.target_object)
         plan = plan_sync(
             columns=columns,
@@ -272,8 +284,9 @@ class SeedWorkflow:
         self.report.plan = plan.summary()
         if not plan.ok:
             self.report.step("plan", "failed", detail=f"{len(plan.problems)} problem(s); nothing was created")
-            raise Stop(
-                self.report.finish("invalid_plan", "Fix the problems listed in plan.problems and call again."), True
+            raise InvalidPlanError(
+                "the plan has problems",
+                self.report.finish("invalid_plan", "Fix the problems listed in plan.problems and call again."),
             )
         self.report.step("plan", "checked", detail=f"{len(plan.mappings)} fields mapped")
         return plan
@@ -308,7 +321,7 @@ class SeedWorkflow:
             "fields": [
                 {"source": {"model_id": model_id, "field": m.source}, "target": m.target} for m in plan.mappings
             ],
-            "schedule": req.schedule.as_api(),
+            "schedule": req.schedule_for_api(),
             "active": True,
         }
 
@@ -347,7 +360,7 @@ class SeedWorkflow:
             return
         execution_id, joined = await start_or_join(self.api, sync_id, resync=False)
         self.report.step("run", "started", execution_id, "joined the running execution" if joined else None)
-        execution = await wait_for(self.api, self.context, sync_id, execution_id, self.deadline)
+        execution = await wait_for(self.context, sync_id, execution_id, self.deadline)
         self.report.execution = execution_summary(execution)
 
     # -- the whole thing ------------------------------------------------------------------
@@ -404,28 +417,28 @@ class SeedWorkflow:
         )
 
 
-async def run_seed_workflow(
-    context: ToolContext, request: SyncRequest, deadline: Deadline
-) -> CallToolResult | InputRequiredResult:
-    workflow = SeedWorkflow(Api.for_context(context), context, request, deadline)
+async def set_up_sync(
+    context: RequestContext, request: SyncRequest, deadline: Deadline
+) -> dict[str, Any] | InputRequiredResult:
+    setup = CsvToSalesforceSetup(context, request, deadline)
     outcome: dict[str, Any] | InputRequiredResult | None = None
     try:
         # Slow API answers are cut shortly after the deadline (every step is safe to repeat);
         # the grace lets a wait that ends at the deadline report what it saw first.
         with anyio.move_on_after(deadline.left() + CUT_GRACE_S):
-            outcome = await workflow.run()
-    except Stop as stop:
-        return payload_result(stop.payload, is_error=stop.is_error)
-    except StepError as failure:
-        workflow.report.step("api", "failed", detail=failure.text.splitlines()[0])
-        payload = workflow.report.finish("failed", failure.text)
-        return payload_result(payload, is_error=True)
+            outcome = await setup.run()
+    except Finished as finished:
+        return finished.payload
+    except PolytomicMcpError as failure:
+        if failure.payload is None:  # a step failed: the error result carries the steps done so far
+            text = error_text(failure, SYNC_GCS_CSV_TO_SALESFORCE)
+            setup.report.step("api", "failed", detail=text.splitlines()[0])
+            failure.payload = setup.report.finish("failed", text)
+        raise
     if outcome is None:
-        outcome = workflow.report.finish(
+        outcome = setup.report.finish(
             "timed_out",
             f"Polytomic was slow; nothing is lost. Call {SYNC_GCS_CSV_TO_SALESFORCE} again with the same inputs "
             "to continue from the last step.",
         )
-    if isinstance(outcome, InputRequiredResult):
-        return outcome
-    return payload_result(outcome)
+    return outcome

@@ -8,15 +8,39 @@ configurations are never copied: they may hold secrets.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
-
-from polytomic_mcp.tools.workflow.schema_cache import cache_is_ready
 
 JsonObject = dict[str, Any]
 
+# A connection's `status` when it works (anything else needs the user: OAuth, credentials).
+HEALTHY = "healthy"
 FAILED_STATUSES = frozenset({"failed", "interrupted"})
 DESCRIPTION_CHARS = 100
 ALWAYS_COUNTED = frozenset({"total", "error"})
+
+
+def _time(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def cache_is_ready(status: dict[str, Any]) -> bool:
+    """A schema cache is ready when its status is neither empty nor `refreshing` and its last
+    refresh finished after it started (or no start is recorded); the older literal "true" counts too."""
+    cache = status.get("cache_status")
+    if cache is True or (isinstance(cache, str) and cache.lower() == "true"):
+        return True
+    if not cache or str(cache).lower() == "refreshing":
+        return False
+    started, finished = _time(status.get("last_refresh_started")), _time(status.get("last_refresh_finished"))
+    if started is None:
+        return True
+    return finished is not None and finished >= started
 
 
 def obj(value: Any) -> JsonObject:
@@ -179,6 +203,6 @@ def short_text(value: Any, limit: int = DESCRIPTION_CHARS) -> str | None:
 
 
 def brief_failure(text: str) -> str:
-    """A StepError's text on one line: the failed call and Polytomic's message, without the advice."""
+    """An error text on one line: the failed call and Polytomic's message, without the advice."""
     lines = [line for line in text.splitlines() if not line.startswith("next step:")]
     return "; ".join(lines[:2])

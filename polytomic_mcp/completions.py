@@ -23,9 +23,12 @@ from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import Context
 from mcp.types import Completion, CompletionArgument, CompletionContext, PromptReference, ResourceTemplateReference
 
-from polytomic_mcp.tools.workflow.api import Api, StepError
-from polytomic_mcp.tools.workflow.name_match import ranked
-from polytomic_mcp.tools.workflow.shapes import items, obj, type_id_of
+from polytomic_mcp.errors import PolytomicMcpError
+from polytomic_mcp.tools.api import Api
+from polytomic_mcp.tools.boundary import error_text
+from polytomic_mcp.tools.context import RequestContext
+from polytomic_mcp.tools.name_match import ranked
+from polytomic_mcp.tools.views import items, obj, type_id_of
 
 logger = logging.getLogger("polytomic_mcp.completions")
 
@@ -119,7 +122,7 @@ async def gcs_files(api: Api, _: Arguments) -> list[Candidate]:
     for row in (await _connections_of_type(api, "gcs"))[:MAX_CONNECTIONS_SCANNED]:
         try:
             found.extend(await schemas(api, {"connection_id": str(row.get("id"))}))
-        except StepError:
+        except PolytomicMcpError:
             continue  # a connection still caching its schemas offers nothing yet
     return found
 
@@ -129,7 +132,7 @@ async def salesforce_objects(api: Api, _: Arguments) -> list[Candidate]:
     for row in (await _connections_of_type(api, "salesforce"))[:MAX_CONNECTIONS_SCANNED]:
         try:
             found.extend(await targets(api, {"connection_id": str(row.get("id"))}))
-        except StepError:
+        except PolytomicMcpError:
             continue  # not authorized yet: it has no objects to offer
     return found
 
@@ -198,10 +201,11 @@ async def complete(
         return EMPTY
     resolved = dict((context.arguments if context else None) or {})
     try:
-        api = Api.for_context(Context(request_context=request, mcp_server=server))
+        api = RequestContext.of(Context(request_context=request, mcp_server=server)).api
         candidates = await source(api, resolved)
-    except StepError as failure:
-        logger.info("completion of %s found nothing: %s", argument.name, failure.text.splitlines()[0])
+    except PolytomicMcpError as failure:
+        first_line = error_text(failure, "completion").splitlines()[0]
+        logger.info("completion of %s found nothing: %s", argument.name, first_line)
         return EMPTY
     except Exception:
         logger.exception("completion of %s failed", argument.name)

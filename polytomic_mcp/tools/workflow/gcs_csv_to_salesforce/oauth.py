@@ -17,9 +17,9 @@ from enum import Enum
 from mcp.types import ElicitRequest, ElicitRequestURLParams, ElicitResult, InputRequiredResult
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
-from polytomic_mcp.app_state import ToolContext
-from polytomic_mcp.tools.workflow.api import Api
-from polytomic_mcp.tools.workflow.schema_cache import HEALTHY
+from polytomic_mcp.tools.api import Api
+from polytomic_mcp.tools.context import RequestContext
+from polytomic_mcp.tools.views import HEALTHY
 from polytomic_mcp.tools.workflow.waiting import Deadline, poll_until
 
 logger = logging.getLogger("polytomic_mcp.oauth")
@@ -33,21 +33,21 @@ class OAuthOutcome(Enum):
     PENDING = "pending"
 
 
-def supports_url_elicitation(context: ToolContext) -> bool:
+def supports_url_elicitation(context: RequestContext) -> bool:
     capabilities = context.client_capabilities
     return bool(capabilities and capabilities.elicitation and capabilities.elicitation.url is not None)
 
 
-def answered_oauth(context: ToolContext) -> bool:
+def answered_oauth(context: RequestContext) -> bool:
     """Whether this call is the retry that carries the user's answer to our OAuth request."""
-    return INPUT_KEY in (context.input_responses or {})
+    return INPUT_KEY in context.input_responses
 
 
 def _message(connection_id: str) -> str:
     return f"Sign in to Salesforce to authorize Polytomic connection {connection_id}, then return here."
 
 
-async def _wait_healthy(context: ToolContext, api: Api, connection_id: str, deadline: Deadline) -> OAuthOutcome:
+async def _wait_healthy(context: RequestContext, api: Api, connection_id: str, deadline: Deadline) -> OAuthOutcome:
     window = Deadline(min(deadline.left(), MAX_AUTH_WAIT))
 
     async def check() -> tuple[bool, float, float | None, str]:
@@ -59,12 +59,12 @@ async def _wait_healthy(context: ToolContext, api: Api, connection_id: str, dead
 
 
 async def authorize(
-    context: ToolContext, api: Api, connection_id: str, url: str, deadline: Deadline
+    context: RequestContext, api: Api, connection_id: str, url: str, deadline: Deadline
 ) -> OAuthOutcome | InputRequiredResult:
     if not supports_url_elicitation(context):
         return OAuthOutcome.PENDING
     if context.protocol_version in MODERN_PROTOCOL_VERSIONS:
-        response = (context.input_responses or {}).get(INPUT_KEY)
+        response = context.input_responses.get(INPUT_KEY)
         if response is None:
             request = ElicitRequest(params=ElicitRequestURLParams(message=_message(connection_id), url=url))
             return InputRequiredResult(input_requests={INPUT_KEY: request})

@@ -1,4 +1,5 @@
-"""Names of the hand-written tools, in one place (descriptions, prompts and tests refer to them)."""
+"""Names of the hand-written tools, in one place: their definitions, the advice other tools give
+(`next:` hints naming them) and the prompts refer to these. The list itself is tools/inventory.py."""
 
 from __future__ import annotations
 
@@ -13,15 +14,3 @@ DESCRIBE_CONNECTION = "describe_connection"
 SEARCH_OPERATIONS = "search_operations"
 DESCRIBE_OPERATION = "describe_operation"
 CALL_OPERATION = "call_operation"
-
-WORKFLOW_TOOLS = (
-    SYNC_GCS_CSV_TO_SALESFORCE,
-    WAIT_SCHEMA_READY,
-    RUN_SYNC_AND_WAIT,
-    WAIT_FOR_EXECUTION,
-    DIAGNOSE_SYNC,
-    FIND_RESOURCES,
-    DESCRIBE_CONNECTION,
-)
-DISCOVERY_TOOLS = (SEARCH_OPERATIONS, DESCRIBE_OPERATION, CALL_OPERATION)
-WORKFLOW_AND_DISCOVERY_TOOLS = WORKFLOW_TOOLS + DISCOVERY_TOOLS

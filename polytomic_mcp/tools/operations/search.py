@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from polytomic_mcp.tools.operation_tools import OperationTool, operation_tools
+from polytomic_mcp.tools.operations.tools import OperationTool, operation_tools
 
 WEIGHTS = {"name": 3.0, "purpose": 2.0, "path": 1.5, "toolset": 1.5, "field": 1.0}
 SYNONYMS = {

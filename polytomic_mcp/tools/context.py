@@ -1,0 +1,109 @@
+"""The request context: what one tool call, resource read or completion works with.
+
+`AppState` is shared by every request of a server (the lifespan value): settings, the one
+HTTP client, the operation tools and the toolset selection. `RequestContext` adds what is
+particular to one request: its credentials and access mode (HTTP headers may narrow the
+operator's mode), the API as that request may call it, and the MCP session for progress
+and elicitation.
+
+Handlers take a `RequestContext`, not the SDK's `Context`, so a test can call any handler
+with `RequestContext.direct(settings, client)` and no server at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from mcp.server.elicitation import UrlElicitationResult
+from mcp.server.mcpserver import Context
+from mcp.types import ClientCapabilities
+
+from polytomic_mcp.client import PolytomicClient
+from polytomic_mcp.settings import AccessMode, RequestScope, Settings, request_scope
+from polytomic_mcp.tools.api import Api
+from polytomic_mcp.tools.operations.executor import OperationCall
+from polytomic_mcp.tools.operations.tools import OperationToolIndex, operation_tools
+from polytomic_mcp.tools.toolsets import ToolsetSelection
+
+
+@dataclass(frozen=True, slots=True)
+class AppState:
+    """Settings, the one HTTP client, the operation tools and the toolset selection."""
+
+    settings: Settings
+    client: PolytomicClient
+    tools: OperationToolIndex
+    selection: ToolsetSelection
+
+
+SdkContext = Context[AppState, Any]
+
+
+class RequestContext:
+    """One request's credentials, access mode, API and (when there is one) MCP session."""
+
+    def __init__(self, state: AppState, scope: RequestScope, over_http: bool, session: SdkContext | None) -> None:
+        self.state = state
+        self.scope = scope
+        self.over_http = over_http
+        self.session = session
+
+    @classmethod
+    def of(cls, session: SdkContext) -> RequestContext:
+        """From the SDK's context; raises SettingsError when a request header is unusable."""
+        state: AppState = session.request_context.lifespan_context
+        headers = session.headers
+        return cls(state, request_scope(state.settings, headers), headers is not None, session)
+
+    @classmethod
+    def direct(cls, settings: Settings, client: PolytomicClient) -> RequestContext:
+        """For a handler called outside MCP (tests, scripts): no progress, no elicitation."""
+        state = AppState(settings, client, operation_tools(), ToolsetSelection.parse(settings.toolsets))
+        return cls(state, request_scope(settings, None), over_http=False, session=None)
+
+    @property
+    def settings(self) -> Settings:
+        return self.state.settings
+
+    @property
+    def access_mode(self) -> AccessMode:
+        return self.scope.access_mode
+
+    @cached_property
+    def operations(self) -> OperationCall:
+        """Operation calls with this request's credentials and access mode."""
+        return OperationCall(self.state.client, self.settings, self.scope, self.over_http)
+
+    @cached_property
+    def api(self) -> Api:
+        """Operations by name, for hand-written code; one per request, so it counts its calls."""
+        return Api(self.operations, self.state.tools)
+
+    # -- the MCP session (absent in direct calls) ------------------------------------------
+
+    async def report_progress(self, done: float, total: float | None, message: str) -> None:
+        if self.session is not None:
+            await self.session.report_progress(done, total, message=message)
+
+    @property
+    def client_capabilities(self) -> ClientCapabilities | None:
+        return self.session.client_capabilities if self.session is not None else None
+
+    @property
+    def protocol_version(self) -> str | None:
+        return self.session.protocol_version if self.session is not None else None
+
+    @property
+    def input_responses(self) -> dict[str, Any]:
+        """Answers to this tool's earlier input requests (2026-era retries)."""
+        if self.session is None:
+            return {}
+        return dict(self.session.input_responses or {})
+
+    async def elicit_url(self, message: str, url: str, elicitation_id: str) -> UrlElicitationResult:
+        """Ask the user mid-call to open a URL (handshake-era clients with a back-channel)."""
+        if self.session is None:
+            raise RuntimeError("no MCP session to ask the user through")
+        return await self.session.elicit_url(message, url, elicitation_id)

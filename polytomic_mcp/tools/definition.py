@@ -1,0 +1,98 @@
+"""A hand-written tool as a value: name, title, description, annotations, input model, handler.
+
+Workflow and discovery tools are each declared once, at module level, as a `HandWrittenTool`
+and collected in `tools/inventory.py`. The input model is a pydantic model whose fields are
+the tool's arguments; its JSON Schema (tidied) is the tool's `inputSchema`. The handler takes
+the validated input and a `RequestContext` and returns a payload (a JSON object, shaped and
+rendered like every result), a finished `CallToolResult` (call_operation hands back the
+operation tool's own result), or, to ask the user something, an `InputRequiredResult`. It
+raises for every failure.
+
+    async def find(args: FindInput, request: RequestContext) -> Payload: ...
+    FIND_RESOURCES_TOOL = HandWrittenTool(name=..., title=..., description=..., input_model=FindInput,
+                                          annotations=ToolAnnotations(read_only_hint=True), handler=find)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Generic, TypeVar
+
+from mcp.types import CallToolResult, InputRequiredResult, Tool, ToolAnnotations
+from pydantic import BaseModel, ValidationError
+
+from polytomic_mcp.errors import ArgumentProblem, InvalidArgumentsError
+from polytomic_mcp.tools.context import RequestContext
+from polytomic_mcp.tools.schema_shaping import tidy_generated
+
+Payload = dict[str, Any]
+InputT = TypeVar("InputT", bound=BaseModel)
+Outcome = Payload | CallToolResult | InputRequiredResult
+Handler = Callable[[InputT, RequestContext], Awaitable[Outcome]]
+
+
+@dataclass(frozen=True)
+class HandWrittenTool(Generic[InputT]):
+    """One workflow or discovery tool."""
+
+    name: str
+    title: str
+    description: str
+    input_model: type[InputT]
+    annotations: ToolAnnotations
+    handler: Handler[InputT]
+    # Discovery tools stay listed in read-only mode: call_operation checks each operation it runs.
+    checks_access_per_call: bool = False
+
+    @property
+    def read_only(self) -> bool:
+        return bool(self.annotations.read_only_hint)
+
+    @cached_property
+    def listed(self) -> Tool:
+        """The tool as tools/list carries it (standard profile)."""
+        schema = tidy_generated(self.input_model.model_json_schema(by_alias=True))
+        return Tool(
+            name=self.name,
+            description=self.description,
+            input_schema=schema,
+            annotations=self.annotations.model_copy(update={"title": self.title}),
+        )
+
+    def parse(self, arguments: dict[str, Any]) -> InputT:
+        """Validated input; InvalidArgumentsError names each bad member, never its value (it may be a secret)."""
+        try:
+            return self.input_model.model_validate(_parse_json_strings(self.input_model, arguments))
+        except ValidationError as invalid:
+            raise InvalidArgumentsError(self.name, argument_problems(invalid)) from None
+
+    async def run(self, arguments: dict[str, Any], request: RequestContext) -> Outcome:
+        return await self.handler(self.parse(arguments), request)
+
+
+def argument_problems(error: ValidationError) -> list[ArgumentProblem]:
+    problems = []
+    for item in error.errors(include_input=False, include_url=False):
+        where = ".".join(str(part) for part in item["loc"]) or "arguments"
+        problems.append(ArgumentProblem(where, item["msg"]))
+    return problems
+
+
+def _parse_json_strings(model: type[BaseModel], arguments: dict[str, Any]) -> dict[str, Any]:
+    """Members sent as JSON text where a list or object is expected (some clients always do
+    this) are decoded first; plain strings, numbers and text that is not JSON stay as given."""
+    parsed = dict(arguments)
+    for name, field in model.model_fields.items():
+        value = arguments.get(field.alias or name)
+        if not isinstance(value, str) or field.annotation is str:
+            continue
+        try:
+            decoded = json.loads(value)
+        except (ValueError, RecursionError):
+            continue
+        if not isinstance(decoded, str | int | float):
+            parsed[field.alias or name] = decoded
+    return parsed
