@@ -1,4 +1,4 @@
-"""The only code in polytomic-mcp that speaks HTTP to Polytomic (reference.md §1).
+"""The only code in polytomic-mcp that speaks HTTP to Polytomic.
 
 One `PolytomicClient` holds one `httpx.AsyncClient` for the whole process. Every call
 gets the auth and version headers, an `Idempotency-Key` when it is not a GET (one key
@@ -28,7 +28,8 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_ran
 
 from polytomic_mcp import __version__
 from polytomic_mcp.errors import UpstreamError
-from polytomic_mcp.settings import DEFAULT_API_VERSION, Credentials
+from polytomic_mcp.catalog import load_catalog
+from polytomic_mcp.settings import Credentials
 
 logger = logging.getLogger("polytomic_mcp.client")
 
@@ -219,7 +220,7 @@ class PolytomicClient:
         self,
         *,
         base_url: str,
-        api_version: str = DEFAULT_API_VERSION,
+        api_version: str | None = None,
         timeout: float = 30.0,
         max_retries: int = 3,
         retry_budget: float = 45.0,
@@ -232,7 +233,7 @@ class PolytomicClient:
         if timeout <= 0 or retry_budget <= 0 or max_retries < 0 or backoff_base < 0 or backoff_cap < 0:
             raise ValueError("timeout and retry_budget must be positive; retries and backoff not negative")
         self.base_url = normalize_base_url(base_url)
-        self.api_version = api_version
+        self.api_version = api_version or load_catalog().default_api_version
         self._timeout = timeout
         self._max_retries = max_retries
         self._retry_budget = retry_budget

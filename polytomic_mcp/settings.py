@@ -16,10 +16,9 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from polytomic_mcp.catalog import load_catalog
 from polytomic_mcp.errors import SettingsError
 
-DEFAULT_BASE_URL = "https://app.polytomic.com"
-DEFAULT_API_VERSION = "2025-09-18"
 
 ACCESS_MODE_HEADER = "x-polytomic-access-mode"
 AUTH_MODE_HEADER = "x-polytomic-auth-mode"
@@ -61,7 +60,8 @@ class Credentials:
     partner_org_id: str | None = None
 
     def authorization(self) -> str:
-        """The Authorization header value (reference.md §1)."""
+        """The Authorization header value: `Bearer <key>`, or for partner keys
+        `Basic base64(<organization id>:<key>)`."""
         if self.auth_mode == "partner":
             if not self.partner_org_id:
                 raise SettingsError(
@@ -83,8 +83,13 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="POLYTOMIC_", extra="ignore", frozen=True)
 
     api_key: SecretStr | None = Field(default=None, description="Polytomic API key (stdio).")
-    base_url: str = Field(default=DEFAULT_BASE_URL, description="API base URL (self-hosted Polytomic).")
-    api_version: str = Field(default=DEFAULT_API_VERSION, description="X-Polytomic-Version header.")
+    # The catalog holds the API's public base URL and the version it describes.
+    base_url: str = Field(
+        default_factory=lambda: load_catalog().default_base_url, description="API base URL (self-hosted Polytomic)."
+    )
+    api_version: str = Field(
+        default_factory=lambda: load_catalog().default_api_version, description="X-Polytomic-Version header."
+    )
     access_mode: AccessMode | None = Field(
         default=None,
         description="read-only or full-access (default: read-only with a key, full-access in the sandbox).",

@@ -7,7 +7,7 @@ Use it from any test that needs real objects behind the server (a sandbox starte
         seed = await setup_seed(client)                # connections, model, sync, one run
         seed = await setup_seed(client, run=False)     # the same, never run
 
-What it builds (reference.md §6, the GCS CSV → Salesforce flow):
+What it builds (the GCS CSV → Salesforce flow of Polytomic's guide):
 
 * a GCS connection to the seed bucket `sandbox-exports` (service account JSON as a string);
 * a Salesforce connection to `acme.my.salesforce.com`, authorized by GETting its auth_url

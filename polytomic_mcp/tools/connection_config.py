@@ -1,6 +1,7 @@
 """A connection type's configuration JSON Schema, reduced to what filling it in needs.
 
-Polytomic serves a full JSON Schema document per connection type (reference.md §5), with
+Polytomic serves a full JSON Schema document per connection type (`GET
+/api/connection_types/{id}`), with
 its own keys (`sensitive`, `readOnly`, `hidden`) and enum entries shaped {value, label}.
 The compact form lists each member once: its type, choices, default, and whether it is
 required, secret, read-only or hidden.

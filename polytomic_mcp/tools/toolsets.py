@@ -1,10 +1,10 @@
 """Toolsets: named groups of operation tools that a deployment chooses to list.
 
-Every operation belongs to exactly one toolset, derived from its catalog group. The
-`default` selection is not a toolset of its own: it is the short list of operations the
-seed workflow (connections → schema cache → model → model sync → execution) needs, so the
-default tool list stays small; everything else stays reachable through the discovery
-tools.
+Every operation belongs to exactly one toolset, by its catalog group. The `default`
+selection is not a toolset of its own: it is the short list of operations the seed
+workflow (connections → schema cache → model → model sync → execution) needs, named in
+each toolset's record, so the default tool list stays small; everything else stays
+reachable through the discovery tools.
 """
 
 from __future__ import annotations
@@ -16,78 +16,82 @@ from typing import Protocol, TypeVar
 from polytomic_mcp.catalog import Operation
 from polytomic_mcp.errors import SettingsError
 
-GROUP_TOOLSETS: dict[str, str] = {
-    "connections": "connections",
-    "connections.proxy": "connections",
-    "connections.shared_connections": "connections",
-    "schemas": "schemas",
-    "models": "models",
-    "model_sync": "model_syncs",
-    "model_sync.error_handling": "model_syncs",
-    "model_sync.targets": "model_syncs",
-    "model_sync.executions": "executions",
-    "bulk_sync": "bulk_syncs",
-    "bulk_sync.error_handling": "bulk_syncs",
-    "bulk_sync.executions": "bulk_syncs",
-    "bulk_sync.schedules": "bulk_syncs",
-    "bulk_sync.schemas": "bulk_syncs",
-    "jobs": "jobs",
-    "query_runner": "jobs",
-    "events": "events",
-    "webhooks": "webhooks",
-    "notifications": "webhooks",
-    "users": "users",
-    "identity": "users",
-    "temporary_credentials": "users",
-    "organization": "organizations",
-    "entities": "organizations",
-    "permissions.policies": "permissions",
-    "permissions.roles": "permissions",
-    "harbors": "harbors",
-    "harbors.actions": "harbors",
-    "activity": "harbors",
-    "record_view_links": "harbors",
-    "operations": "discovery",
-}
 
-TOOLSET_DESCRIPTIONS: dict[str, str] = {
-    "connections": "Connections, connection types, configuration values, proxy and sharing.",
-    "schemas": "A connection's cached schemas: status, refresh, fields, sample records.",
-    "models": "Models over a source connection: create, preview, sample.",
-    "model_syncs": "Model syncs (reverse ETL), their targets, status and error handling.",
-    "executions": "Model sync executions: list, inspect, cancel, logs.",
-    "bulk_syncs": "Bulk (ELT) syncs, their schemas, schedules and executions.",
-    "jobs": "Asynchronous jobs and the query runner.",
-    "events": "Sync events (48 hours of history).",
-    "webhooks": "The event webhook and error-notification subscribers.",
-    "users": "Users, the caller's identity and temporary credentials.",
-    "organizations": "Organizations (partner keys) and entity lookup.",
-    "permissions": "Access policies and roles.",
-    "harbors": "Harbors: governed data access for agents, with activity and record links.",
-    "discovery": "Polytomic's own operation search.",
-}
+@dataclass(frozen=True, slots=True)
+class Toolset:
+    """A named group of operation tools: what it covers, the catalog groups in it, and which of
+    its operations the `default` selection lists (the seed workflow's steps)."""
 
-# The seed workflow's operations (by catalog name): enough to connect GCS and Salesforce,
-# wait for their schemas, model a CSV, create a sync and run it.
-DEFAULT_OPERATIONS: tuple[str, ...] = (
-    "connections_list",
-    "connections_get",
-    "connections_create",
-    "schemas_get_status",
-    "schemas_refresh",
-    "schemas_get",
-    "models_create",
-    "models_get",
-    "model_sync_targets_list",
-    "model_sync_targets_get_target_fields",
-    "model_sync_create",
-    "model_sync_get",
-    "model_sync_start",
-    "model_sync_executions_get",
-    "jobs_get",
+    id: str
+    description: str
+    groups: tuple[str, ...]
+    default_operations: tuple[str, ...] = ()
+
+
+TOOLSETS: tuple[Toolset, ...] = (
+    Toolset(
+        "connections",
+        "Connections, connection types, configuration values, proxy and sharing.",
+        ("connections", "connections.proxy", "connections.shared_connections"),
+        ("connections_list", "connections_get", "connections_create"),
+    ),
+    Toolset(
+        "schemas",
+        "A connection's cached schemas: status, refresh, fields, sample records.",
+        ("schemas",),
+        ("schemas_get_status", "schemas_refresh", "schemas_get"),
+    ),
+    Toolset(
+        "models",
+        "Models over a source connection: create, preview, sample.",
+        ("models",),
+        ("models_create", "models_get"),
+    ),
+    Toolset(
+        "model_syncs",
+        "Model syncs (reverse ETL), their targets, status and error handling.",
+        ("model_sync", "model_sync.error_handling", "model_sync.targets"),
+        (
+            "model_sync_targets_list",
+            "model_sync_targets_get_target_fields",
+            "model_sync_create",
+            "model_sync_get",
+            "model_sync_start",
+        ),
+    ),
+    Toolset(
+        "executions",
+        "Model sync executions: list, inspect, cancel, logs.",
+        ("model_sync.executions",),
+        ("model_sync_executions_get",),
+    ),
+    Toolset(
+        "bulk_syncs",
+        "Bulk (ELT) syncs, their schemas, schedules and executions.",
+        ("bulk_sync", "bulk_sync.error_handling", "bulk_sync.executions", "bulk_sync.schedules", "bulk_sync.schemas"),
+    ),
+    Toolset("jobs", "Asynchronous jobs and the query runner.", ("jobs", "query_runner"), ("jobs_get",)),
+    Toolset("events", "Sync events (48 hours of history).", ("events",)),
+    Toolset("webhooks", "The event webhook and error-notification subscribers.", ("webhooks", "notifications")),
+    Toolset(
+        "users",
+        "Users, the caller's identity and temporary credentials.",
+        ("users", "identity", "temporary_credentials"),
+    ),
+    Toolset("organizations", "Organizations (partner keys) and entity lookup.", ("organization", "entities")),
+    Toolset("permissions", "Access policies and roles.", ("permissions.policies", "permissions.roles")),
+    Toolset(
+        "harbors",
+        "Harbors: governed data access for agents, with activity and record links.",
+        ("harbors", "harbors.actions", "activity", "record_view_links"),
+    ),
+    Toolset("discovery", "Polytomic's own operation search.", ("operations",)),
 )
 
-ALL_TOOLSETS: tuple[str, ...] = tuple(TOOLSET_DESCRIPTIONS)
+# Lookups derived from TOOLSETS (the one place toolset facts are written).
+ALL_TOOLSETS: tuple[str, ...] = tuple(toolset.id for toolset in TOOLSETS)
+GROUP_TOOLSETS: dict[str, str] = {group: toolset.id for toolset in TOOLSETS for group in toolset.groups}
+DEFAULT_OPERATIONS: tuple[str, ...] = tuple(name for toolset in TOOLSETS for name in toolset.default_operations)
 
 
 class UnknownToolsetError(SettingsError):
@@ -108,7 +112,7 @@ class ToolsetSelection:
         items = items or ["default"]
         if "all" in items:
             return cls(frozenset(ALL_TOOLSETS), include_default=True)
-        unknown = [item for item in items if item != "default" and item not in TOOLSET_DESCRIPTIONS]
+        unknown = [item for item in items if item != "default" and item not in ALL_TOOLSETS]
         if unknown:
             known = ", ".join(("default", "all", *ALL_TOOLSETS))
             raise UnknownToolsetError(f"unknown toolset {unknown[0]!r}; choose from: {known}")
@@ -155,9 +159,3 @@ def fit_toolsets(tools: list[T], room: int | None) -> list[T]:
             kept += members
     order = {id(t): i for i, t in enumerate(tools)}
     return sorted(kept, key=lambda t: order[id(t)])
-
-
-def left_out(tools: list[T], kept: list[T]) -> list[str]:
-    """Toolsets with at least one tool not listed."""
-    kept_ids = {id(t) for t in kept}
-    return sorted({toolset_of(t.operation) for t in tools if id(t) not in kept_ids})
