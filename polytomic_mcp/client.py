@@ -27,8 +27,8 @@ import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_random_exponential
 
 from polytomic_mcp import __version__
-from polytomic_mcp.errors import UpstreamError
 from polytomic_mcp.catalog import load_catalog
+from polytomic_mcp.errors import UpstreamError
 from polytomic_mcp.settings import Credentials
 
 logger = logging.getLogger("polytomic_mcp.client")

@@ -19,7 +19,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from polytomic_mcp.catalog import load_catalog
 from polytomic_mcp.errors import SettingsError
 
-
 ACCESS_MODE_HEADER = "x-polytomic-access-mode"
 AUTH_MODE_HEADER = "x-polytomic-auth-mode"
 PARTNER_ORG_HEADER = "x-polytomic-partner-org-id"

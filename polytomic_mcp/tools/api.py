@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from polytomic_mcp.client import PolytomicError
+from polytomic_mcp.errors import NotFoundError
 from polytomic_mcp.tools.operations.executor import OperationCall
 from polytomic_mcp.tools.operations.tools import OperationTool, OperationToolIndex
 from polytomic_mcp.tools.results import next_page_token
@@ -45,6 +47,15 @@ class Api:
         """The `data` member of an operation's answer."""
         _, body, _ = await self.envelope(operation, idempotency_key, **arguments)
         return body.get("data") if isinstance(body, dict) else body
+
+    async def existing(self, operation: str, missing: str, **arguments: Any) -> Any:
+        """The `data` of a read whose ids the caller gave; NotFoundError(`missing`) when Polytomic answers 404."""
+        try:
+            return await self.data(operation, **arguments)
+        except PolytomicError as failure:
+            if failure.status == 404:
+                raise NotFoundError(missing) from None
+            raise
 
     async def all_pages(self, operation: str, limit: int = 500, **arguments: Any) -> list[Any]:
         """Every item of a paged list (bounded by `limit` items)."""

@@ -27,8 +27,7 @@ from typing import Annotated, Any
 from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
 
-from polytomic_mcp.client import PolytomicError
-from polytomic_mcp.errors import NotFoundError, PolytomicMcpError
+from polytomic_mcp.errors import PolytomicMcpError
 from polytomic_mcp.tools.api import Api
 from polytomic_mcp.tools.boundary import error_text
 from polytomic_mcp.tools.context import RequestContext
@@ -84,15 +83,11 @@ class Findings:
 
 
 async def load_sync(api: Api, sync_id: str) -> JsonObject:
-    try:
-        return obj(await api.data("model_sync_get", id=sync_id))
-    except PolytomicError as failure:
-        if failure.status == 404:
-            raise NotFoundError(
-                f"No model sync with id {sync_id!r} (Polytomic answered 404). diagnose_sync takes an id: "
-                f"look the sync up by name with {FIND_RESOURCES}(query=..., kinds=['syncs'])."
-            ) from None
-        raise
+    missing = (
+        f"No model sync with id {sync_id!r} (Polytomic answered 404). diagnose_sync takes an id: "
+        f"look the sync up by name with {FIND_RESOURCES}(query=..., kinds=['syncs'])."
+    )
+    return obj(await api.existing("model_sync_get", missing, id=sync_id))
 
 
 async def recent_runs(api: Api, sync_id: str, recent: int) -> list[JsonObject]:
@@ -111,16 +106,12 @@ async def pick_execution(
         execution_id = latest.get("id") if latest else None
         if execution_id is None:
             return None
-    try:
-        return obj(await api.data("model_sync_executions_get", sync_id=sync_id, id=execution_id))
-    except PolytomicError as failure:
-        if failure.status == 404:
-            known = ", ".join(str(run.get("id")) for run in runs[:3]) or "none"
-            raise NotFoundError(
-                f"Sync {sync_id} has no execution {execution_id!r}. Recent executions: {known}. "
-                "Omit execution_id to diagnose the latest one."
-            ) from None
-        raise
+    known = ", ".join(str(run.get("id")) for run in runs[:3]) or "none"
+    missing = (
+        f"Sync {sync_id} has no execution {execution_id!r}. Recent executions: {known}. "
+        "Omit execution_id to diagnose the latest one."
+    )
+    return obj(await api.existing("model_sync_executions_get", missing, sync_id=sync_id, id=execution_id))
 
 
 def _needs_detail(execution: JsonObject) -> bool:

@@ -29,8 +29,7 @@ from typing import Annotated, Literal
 from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
 
-from polytomic_mcp.client import PolytomicError
-from polytomic_mcp.errors import NotFoundError, PolytomicMcpError
+from polytomic_mcp.errors import PolytomicMcpError
 from polytomic_mcp.tools.api import Api
 from polytomic_mcp.tools.boundary import error_text
 from polytomic_mcp.tools.context import RequestContext
@@ -145,15 +144,11 @@ def find_payload(rows: list[JsonObject], query: str, limit: int, unavailable: di
 
 
 async def load_connection(api: Api, connection_id: str) -> JsonObject:
-    try:
-        return obj(await api.data("connections_get", id=connection_id))
-    except PolytomicError as failure:
-        if failure.status == 404:
-            raise NotFoundError(
-                f"No connection with id {connection_id!r} (Polytomic answered 404). Look it up by name with "
-                f"{FIND_RESOURCES}(query=..., kinds=['connections'])."
-            ) from None
-        raise
+    missing = (
+        f"No connection with id {connection_id!r} (Polytomic answered 404). Look it up by name with "
+        f"{FIND_RESOURCES}(query=..., kinds=['connections'])."
+    )
+    return obj(await api.existing("connections_get", missing, id=connection_id))
 
 
 async def connection_type(api: Api, type_id: str | None) -> JsonObject:
