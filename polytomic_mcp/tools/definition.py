@@ -19,14 +19,15 @@ import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, get_args
 
 from mcp.types import CallToolResult, InputRequiredResult, Tool, ToolAnnotations
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from polytomic_mcp.errors import ArgumentProblem, InvalidArgumentsError
 from polytomic_mcp.tools.context import RequestContext
 from polytomic_mcp.tools.schema_shaping import tidy_generated
+from polytomic_mcp.tools.validation import unexpected_arguments
 
 Payload = dict[str, Any]
 InputT = TypeVar("InputT", bound=BaseModel)
@@ -54,7 +55,11 @@ class HandWrittenTool(Generic[InputT]):
     @cached_property
     def listed(self) -> Tool:
         """The tool as tools/list carries it (standard profile)."""
-        schema = tidy_generated(self.input_model.model_json_schema(by_alias=True))
+        generated = tidy_generated(self.input_model.model_json_schema(by_alias=True))
+        # Members in reading order: what the tool takes first, shared definitions last.
+        order = ("type", "properties", "required", "additionalProperties", "$defs")
+        schema = {key: generated[key] for key in order if key in generated}
+        schema.update((key, value) for key, value in generated.items() if key not in order)
         return Tool(
             name=self.name,
             description=self.description,
@@ -67,18 +72,42 @@ class HandWrittenTool(Generic[InputT]):
         try:
             return self.input_model.model_validate(_parse_json_strings(self.input_model, arguments))
         except ValidationError as invalid:
-            raise InvalidArgumentsError(self.name, argument_problems(invalid)) from None
+            raise InvalidArgumentsError(self.name, argument_problems(self.input_model, invalid)) from None
 
     async def run(self, arguments: dict[str, Any], request: RequestContext) -> Outcome:
         return await self.handler(self.parse(arguments), request)
 
 
-def argument_problems(error: ValidationError) -> list[ArgumentProblem]:
+class ToolInput(BaseModel):
+    """Base of every hand-written tool's input model (and the models nested in it): unknown
+    members are refused, so a misspelt argument is named instead of silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def argument_problems(model: type[BaseModel], error: ValidationError) -> list[ArgumentProblem]:
     problems = []
     for item in error.errors(include_input=False, include_url=False):
-        where = ".".join(str(part) for part in item["loc"]) or "arguments"
-        problems.append(ArgumentProblem(where, item["msg"]))
+        location = item["loc"]
+        where = ".".join(str(part) for part in location) or "arguments"
+        if item["type"] == "extra_forbidden":
+            problems.append(ArgumentProblem("", unexpected_arguments([where], _member_names(model, location[:-1]))))
+        else:
+            problems.append(ArgumentProblem(where, item["msg"]))
     return problems
+
+
+def _member_names(model: type[BaseModel], location: tuple[Any, ...]) -> list[str]:
+    """The members a (possibly nested) input object allows, found by walking the model's fields."""
+    current: Any = model
+    for part in location:
+        field = current.model_fields.get(part) if isinstance(current, type) and issubclass(current, BaseModel) else None
+        if field is None:
+            return []
+        current = next((arg for arg in (field.annotation, *get_args(field.annotation)) if isinstance(arg, type)), None)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
 
 
 def _parse_json_strings(model: type[BaseModel], arguments: dict[str, Any]) -> dict[str, Any]:

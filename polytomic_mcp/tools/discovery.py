@@ -10,11 +10,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from mcp.types import CallToolResult, ToolAnnotations
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from polytomic_mcp.errors import ArgumentProblem, InvalidArgumentsError, NotFoundError
 from polytomic_mcp.tools.context import RequestContext
-from polytomic_mcp.tools.definition import HandWrittenTool, Payload
+from polytomic_mcp.tools.definition import HandWrittenTool, Payload, ToolInput
 from polytomic_mcp.tools.operations.search import operation_search
 from polytomic_mcp.tools.operations.tools import OperationTool
 from polytomic_mcp.tools.tool_names import CALL_OPERATION, DESCRIBE_OPERATION, SEARCH_OPERATIONS
@@ -105,7 +105,7 @@ def describe(tool: OperationTool, request: RequestContext) -> dict[str, Any]:
     return described
 
 
-class SearchOperationsInput(BaseModel):
+class SearchOperationsInput(ToolInput):
     query: Annotated[str, Field(description="Words: what you want to do, a resource, a field name.")]
     toolset: Annotated[str | None, Field(description=f"Only this toolset: {', '.join(ALL_TOOLSETS)}.")] = None
     limit: Annotated[int, Field(ge=1, le=25)] = 8
@@ -143,7 +143,7 @@ SEARCH_OPERATIONS_TOOL = HandWrittenTool(
 )
 
 
-class DescribeOperationInput(BaseModel):
+class DescribeOperationInput(ToolInput):
     operation: Annotated[str, Field(description="Tool name from search_operations.")]
 
 
@@ -162,7 +162,7 @@ DESCRIBE_OPERATION_TOOL = HandWrittenTool(
 )
 
 
-class CallOperationInput(BaseModel):
+class CallOperationInput(ToolInput):
     operation: Annotated[str, Field(description="Tool name from search_operations.")]
     arguments: Annotated[dict[str, Any] | None, Field(description="Its arguments, as describe_operation shows.")] = None
 

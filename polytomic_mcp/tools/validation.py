@@ -6,7 +6,9 @@ expected. Validation happens before anything is sent to Polytomic.
 
 from __future__ import annotations
 
+import difflib
 import json
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # jsonschema is imported on first validation: it is not needed to start or list tools
@@ -68,9 +70,7 @@ def _describe(error: ValidationError) -> ArgumentProblem:
     if validator == "additionalProperties":
         allowed = sorted((error.schema or {}).get("properties", {}))
         extras = sorted(set(error.instance) - set(allowed)) if isinstance(error.instance, dict) else []
-        names = ", ".join(repr(e) for e in extras)
-        hint = f"; allowed: {', '.join(allowed)}" if allowed else ""
-        return ArgumentProblem(field, f"unexpected argument(s) {names}{hint}")
+        return ArgumentProblem(field, unexpected_arguments(extras, allowed))
     if validator == "enum":
         options = ", ".join(str(v) for v in error.validator_value)
         return ArgumentProblem(field, f"{_short(error.instance)} is not allowed; expected one of: {options}")
@@ -79,6 +79,25 @@ def _describe(error: ValidationError) -> ArgumentProblem:
     if validator in ("anyOf", "oneOf"):
         return ArgumentProblem(field, f"{_short(error.instance)} does not match any allowed shape")
     return ArgumentProblem(field, error.message)
+
+
+def closest_name(name: str, names: Iterable[str]) -> str | None:
+    """The valid name a misspelt one most likely meant (`service_acount_json` → `service_account_json`)."""
+    matches = difflib.get_close_matches(name, list(names), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def unexpected_arguments(extras: list[str], allowed: list[str]) -> str:
+    """Names the arguments nobody asked for, each with the valid one it most likely meant
+    (the allowed names are listed when some extra resembles none of them)."""
+    named = []
+    unmatched = False
+    for extra in extras:
+        guess = closest_name(extra.rsplit(".", 1)[-1], allowed)
+        named.append(f"{extra!r} (did you mean {guess!r}?)" if guess else repr(extra))
+        unmatched = unmatched or guess is None
+    hint = f"; allowed: {', '.join(allowed)}" if allowed and unmatched else ""
+    return f"unexpected argument(s) {', '.join(named)}{hint}"
 
 
 def validate_arguments(schema: JsonSchema, arguments: dict[str, Any]) -> list[ArgumentProblem]:

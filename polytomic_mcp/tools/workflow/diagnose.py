@@ -25,13 +25,13 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from mcp.types import ToolAnnotations
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from polytomic_mcp.errors import PolytomicMcpError
 from polytomic_mcp.tools.api import Api
 from polytomic_mcp.tools.boundary import error_text
 from polytomic_mcp.tools.context import RequestContext
-from polytomic_mcp.tools.definition import HandWrittenTool, Payload
+from polytomic_mcp.tools.definition import HandWrittenTool, Payload, ToolInput
 from polytomic_mcp.tools.tool_names import (
     DESCRIBE_CONNECTION,
     DIAGNOSE_SYNC,
@@ -452,7 +452,7 @@ def report(findings: Findings) -> JsonObject:
     return payload
 
 
-class DiagnoseSyncInput(BaseModel):
+class DiagnoseSyncInput(ToolInput):
     sync_id: Annotated[str, Field(description="Model sync id (find_resources turns a name into one).")]
     execution_id: Annotated[str | None, Field(description="Execution to examine; default the latest.")] = None
     recent: Annotated[int, Field(ge=1, le=50, description="Recent runs for the trend.")] = 10

@@ -27,13 +27,13 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Literal
 
 from mcp.types import ToolAnnotations
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from polytomic_mcp.errors import PolytomicMcpError
 from polytomic_mcp.tools.api import Api
 from polytomic_mcp.tools.boundary import error_text
 from polytomic_mcp.tools.context import RequestContext
-from polytomic_mcp.tools.definition import HandWrittenTool, Payload
+from polytomic_mcp.tools.definition import HandWrittenTool, Payload, ToolInput
 from polytomic_mcp.tools.name_match import ranked
 from polytomic_mcp.tools.tool_names import DESCRIBE_CONNECTION, FIND_RESOURCES, WAIT_SCHEMA_READY
 from polytomic_mcp.tools.views import (
@@ -260,7 +260,7 @@ async def describe(api: Api, connection_id: str) -> JsonObject:
     return described
 
 
-class FindResourcesInput(BaseModel):
+class FindResourcesInput(ToolInput):
     query: Annotated[str, Field(description="Name words, case-insensitive (or an id); empty lists all.")] = ""
     kinds: Annotated[list[Kind] | None, Field(description="Only these kinds; default all.")] = None
     limit: Annotated[int, Field(ge=1, le=100)] = 20
@@ -285,7 +285,7 @@ FIND_RESOURCES_TOOL = HandWrittenTool(
 )
 
 
-class DescribeConnectionInput(BaseModel):
+class DescribeConnectionInput(ToolInput):
     connection_id: Annotated[str, Field(description="Connection id (find_resources turns a name into one).")]
 
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from mcp.types import ToolAnnotations
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from polytomic_mcp.client import PolytomicError
 from polytomic_mcp.errors import UpstreamError
 from polytomic_mcp.tools.api import Api
 from polytomic_mcp.tools.context import RequestContext
-from polytomic_mcp.tools.definition import HandWrittenTool, Payload
+from polytomic_mcp.tools.definition import HandWrittenTool, Payload, ToolInput
 from polytomic_mcp.tools.tool_names import (
     DIAGNOSE_SYNC,
     RUN_SYNC_AND_WAIT,
@@ -81,7 +81,7 @@ def run_report(sync_id: str, execution: dict[str, Any], attached: bool) -> dict[
     return report
 
 
-class WaitSchemaReadyInput(BaseModel):
+class WaitSchemaReadyInput(ToolInput):
     connection_ids: Annotated[list[str], Field(min_length=1, description="Connection ids to wait for.")]
     timeout_s: TimeoutSeconds = 45
 
@@ -103,7 +103,7 @@ WAIT_SCHEMA_READY_TOOL = HandWrittenTool(
 )
 
 
-class RunSyncAndWaitInput(BaseModel):
+class RunSyncAndWaitInput(ToolInput):
     sync_id: Annotated[str, Field(description="Model sync id.")]
     timeout_s: TimeoutSeconds = 45
     resync: Annotated[bool, Field(description="Full resync of all records.")] = False
@@ -127,7 +127,7 @@ RUN_SYNC_AND_WAIT_TOOL = HandWrittenTool(
 )
 
 
-class WaitForExecutionInput(BaseModel):
+class WaitForExecutionInput(ToolInput):
     sync_id: Annotated[str, Field(description="Model sync id.")]
     execution_id: Annotated[str, Field(description="Execution id.")]
     timeout_s: TimeoutSeconds = 45

@@ -10,9 +10,10 @@ import hashlib
 import json
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from polytomic_mcp.errors import ArgumentProblem
+from polytomic_mcp.tools.definition import ToolInput
 
 Mode = Literal["create", "update", "updateOrCreate", "remove"]
 Frequency = Literal["manual", "hourly", "daily", "weekly", "continuous"]
@@ -20,7 +21,7 @@ IdentityFunction = Literal["Equality", "ISubstring", "OneOf", "DomainMatch", "Ho
 RunPolicy = Literal["if_needed", "always", "never"]
 
 
-class Schedule(BaseModel):
+class Schedule(ToolInput):
     # When the sync runs; times are UTC strings, as Polytomic expects. (A comment, not a
     # docstring: a docstring would be sent in every tool list.)
 
@@ -33,7 +34,7 @@ class Schedule(BaseModel):
         return self.model_dump(exclude_none=True)
 
 
-class SyncRequest(BaseModel):
+class SyncRequest(ToolInput):
     # The tool's arguments (a comment, not a docstring: see Schedule).
 
     csv_key: Annotated[str, Field(description="File key in the bucket, e.g. exports/contacts.csv.")]

@@ -1,0 +1,60 @@
+"""The agent contract (what an agent is told is true), item by item, through a real MCP
+client session against the sandbox."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from mcp.client import Client
+
+from polytomic_mcp.sandbox import RunningSandbox, SandboxConfig, start_sandbox
+from polytomic_mcp.tools.inventory import HAND_WRITTEN_TOOLS
+from tests.seed_setup import result_text, seed_server
+
+
+@pytest.fixture
+def sandbox() -> Iterator[RunningSandbox]:
+    with start_sandbox(SandboxConfig(clock="step")) as running:
+        yield running
+
+
+def misspelt(name: str) -> str:
+    """A typo an agent makes: one letter dropped from the middle."""
+    middle = len(name) // 2
+    return name[:middle] + name[middle + 1 :]
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_every_hand_written_tool_refuses_unknown_arguments_and_names_the_closest(
+    sandbox: RunningSandbox, mode: str
+) -> None:
+    async with Client(seed_server(sandbox.base_url, f"unknown-arguments-{mode}"), mode=mode) as client:
+        for tool in HAND_WRITTEN_TOOLS:
+            schema = tool.listed.input_schema
+            known = list(schema["properties"])
+            target = max(known, key=len)  # long names are the ones agents misspell
+            arguments = {name: "x" for name in schema.get("required", [])}
+            arguments[misspelt(target)] = "value"
+            result = await client.call_tool(tool.name, arguments)
+            text = result_text(result)
+            assert result.is_error, f"{tool.name} accepted {misspelt(target)!r}"
+            assert f"{misspelt(target)!r} (did you mean {target!r}?)" in text, text
+            assert "nothing was sent" in text
+
+
+async def test_misspelt_service_account_key_is_named(sandbox: RunningSandbox) -> None:
+    async with Client(seed_server(sandbox.base_url, "typo")) as client:
+        result = await client.call_tool(
+            "sync_gcs_csv_to_salesforce",
+            {
+                "csv_key": "a.csv",
+                "bucket": "b",
+                "salesforce_domain": "acme.my.salesforce.com",
+                "service_acount_json": "{}",
+            },
+        )
+        listed = await client.call_tool("connections_list", {})
+    assert result.is_error
+    assert "'service_acount_json' (did you mean 'service_account_json'?)" in result_text(result)
+    assert listed.structured_content is not None and listed.structured_content["data"] == []  # nothing was created
