@@ -273,7 +273,7 @@ async def operations_only(client: Client, variant: Variant, service_account: str
         if not waiting:
             break
         for connection_id, label in list(waiting.items()):
-            status = await call(client, variant, "schemas_get_status", {"id": connection_id}, label)
+            status = await call(client, variant, "schemas_get_status", {"connection_id": connection_id}, label)
             if status["data"].get("cache_status") == "fresh":
                 del waiting[connection_id]
     else:
@@ -292,13 +292,15 @@ async def operations_only(client: Client, variant: Variant, service_account: str
     model_id = str(model["data"]["id"])
     columns = [str(f["name"]) for f in model["data"]["fields"]]
 
-    targets = await call(client, variant, "model_sync_targets_list", {"id": sf_id})
+    targets = await call(client, variant, "model_sync_targets_list", {"connection_id": sf_id})
     contact = next((t for t in targets["data"] if t.get("id") == TARGET), None)
     modes = {m if isinstance(m, str) else m.get("id") for m in (contact or {}).get("modes") or []}
     if contact is None or "updateOrCreate" not in modes:
         raise BenchFailed(f"(a): {TARGET} is not offered with updateOrCreate")
 
-    described = await call(client, variant, "model_sync_targets_get_fields", {"id": sf_id, "target": TARGET}, TARGET)
+    described = await call(
+        client, variant, "model_sync_targets_get_fields", {"connection_id": sf_id, "target": TARGET}, TARGET
+    )
     target_fields = list(described["data"]["fields"])
     identity = next((f for f in target_fields if f.get("id") == IDENTITY_TARGET), None)
     if identity is None or not identity.get("supports_identity"):
@@ -325,13 +327,15 @@ async def operations_only(client: Client, variant: Variant, service_account: str
     )
     sync_id = str(sync["data"]["id"])
 
-    started = await call(client, variant, "model_sync_start", {"id": sync_id})
+    started = await call(client, variant, "model_sync_start", {"sync_id": sync_id})
     execution_id = str(started["data"]["id"])
     execution: dict[str, Any] = started["data"]
     for _ in range(MAX_POLLS):
         if str(execution.get("status")) in TERMINAL:
             break
-        polled = await call(client, variant, "model_sync_executions_get", {"sync_id": sync_id, "id": execution_id})
+        polled = await call(
+            client, variant, "model_sync_executions_get", {"sync_id": sync_id, "execution_id": execution_id}
+        )
         execution = polled["data"]
     else:
         raise BenchFailed(f"(a): execution {execution_id} not terminal after {MAX_POLLS} polls")

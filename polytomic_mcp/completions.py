@@ -86,7 +86,7 @@ async def schemas(api: Api, arguments: Arguments) -> list[Candidate]:
     connection_id = arguments.get("connection_id")
     if not connection_id:
         return []
-    source = obj(await api.data("bulk_sync_get_source", id=connection_id))
+    source = obj(await api.data("bulk_sync_get_source", connection_id=connection_id))
     return _pairs(items(source.get("schemas")))
 
 
@@ -94,7 +94,7 @@ async def targets(api: Api, arguments: Arguments) -> list[Candidate]:
     connection_id = arguments.get("connection_id")
     if not connection_id:
         return []
-    return _pairs(items(await api.data("model_sync_targets_list", id=connection_id)))
+    return _pairs(items(await api.data("model_sync_targets_list", connection_id=connection_id)))
 
 
 async def executions(api: Api, arguments: Arguments) -> list[Candidate]:

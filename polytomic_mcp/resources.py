@@ -115,8 +115,8 @@ FIND_SYNC = f"Find sync ids with {FIND_RESOURCES} or by completing sync_id."
 
 async def connection_schemas(api: Api, connection_id: str) -> JsonObject:
     with api_failures("connection", connection_id, FIND_CONNECTION):
-        cache = cache_view(obj(await api.data("schemas_get_status", id=connection_id)))
-        source = obj(await api.data("bulk_sync_get_source", id=connection_id, include_fields=True))
+        cache = cache_view(obj(await api.data("schemas_get_status", connection_id=connection_id)))
+        source = obj(await api.data("bulk_sync_get_source", connection_id=connection_id, include_fields=True))
     schemas = items(source.get("schemas"))
     return {
         "connection_id": connection_id,
@@ -129,11 +129,11 @@ async def connection_schemas(api: Api, connection_id: str) -> JsonObject:
 async def schema_by_id(api: Api, connection_id: str, schema_id: str) -> JsonObject:
     """One schema; ids holding a slash (files in folders) may not route, so look in the full listing then."""
     try:
-        return obj(await api.data("schemas_get", id=connection_id, schema_id=schema_id))
+        return obj(await api.data("schemas_get", connection_id=connection_id, schema_id=schema_id))
     except PolytomicError as failure:
         if failure.status != 404 or "/" not in schema_id:
             raise
-        source = obj(await api.data("bulk_sync_get_source", id=connection_id, include_fields=True))
+        source = obj(await api.data("bulk_sync_get_source", connection_id=connection_id, include_fields=True))
         for schema in items(source.get("schemas")):
             if schema.get("id") == schema_id:
                 return schema
@@ -154,14 +154,14 @@ async def connection_schema(api: Api, connection_id: str, schema_id: str) -> Jso
 
 async def connection_targets(api: Api, connection_id: str) -> JsonObject:
     with api_failures("connection", connection_id, FIND_CONNECTION):
-        targets = items(await api.data("model_sync_targets_list", id=connection_id))
+        targets = items(await api.data("model_sync_targets_list", connection_id=connection_id))
     return {"connection_id": connection_id, "targets": [target_object_row(target) for target in targets]}
 
 
 async def target_fields(api: Api, connection_id: str, target_id: str) -> JsonObject:
     hint = f"List target objects with polytomic://connections/{connection_id}/targets, or complete target_id."
     with api_failures(f"target object in connection {connection_id}:", target_id, hint):
-        target = obj(await api.data("model_sync_targets_get_fields", id=connection_id, target=target_id))
+        target = obj(await api.data("model_sync_targets_get_fields", connection_id=connection_id, target=target_id))
     return {
         "connection_id": connection_id,
         "target_id": target.get("id") or target_id,
@@ -173,7 +173,7 @@ async def target_fields(api: Api, connection_id: str, target_id: str) -> JsonObj
 
 async def model(api: Api, model_id: str) -> JsonObject:
     with api_failures("model", model_id, f"Find model ids with {FIND_RESOURCES} or by completing model_id."):
-        return model_view(obj(await api.data("models_get", id=model_id)))
+        return model_view(obj(await api.data("models_get", model_id=model_id)))
 
 
 def _execution_brief(execution: Any, with_counts: bool = False) -> JsonObject | None:
@@ -188,8 +188,8 @@ def _execution_brief(execution: Any, with_counts: bool = False) -> JsonObject | 
 
 async def sync(api: Api, sync_id: str) -> JsonObject:
     with api_failures("sync", sync_id, FIND_SYNC):
-        found = obj(await api.data("model_sync_get", id=sync_id))
-        status = obj(await api.data("model_sync_get_status", id=sync_id))
+        found = obj(await api.data("model_sync_get", sync_id=sync_id))
+        status = obj(await api.data("model_sync_get_status", sync_id=sync_id))
     return {
         **sync_summary(found),
         "model_ids": found.get("model_ids") or [],
@@ -207,7 +207,7 @@ async def sync(api: Api, sync_id: str) -> JsonObject:
 async def execution(api: Api, sync_id: str, execution_id: str) -> JsonObject:
     hint = f"Complete execution_id (given sync_id), or see the latest runs with diagnose_sync(sync_id='{sync_id}')."
     with api_failures(f"execution of sync {sync_id}:", execution_id, hint):
-        found = obj(await api.data("model_sync_executions_get", sync_id=sync_id, id=execution_id))
+        found = obj(await api.data("model_sync_executions_get", sync_id=sync_id, execution_id=execution_id))
     errors = [str(message) for message in found.get("errors") or []]
     return {
         "sync_id": sync_id,
@@ -225,7 +225,7 @@ async def connection_type(api: Api, type_id: str) -> JsonObject:
         listed = next(
             (entry for entry in items(await api.data("connections_get_types")) if entry.get("id") == type_id), {}
         )
-        _, body, _ = await api.envelope("connections_get_type_schema", id=type_id)
+        _, body, _ = await api.envelope("connections_get_type_schema", type_id=type_id)
     document = obj(body)
     # The route answers with the schema document itself; tolerate a {data: …} envelope too.
     if isinstance(document.get("data"), dict):

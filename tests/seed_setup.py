@@ -108,7 +108,7 @@ async def wait_until_fresh(client: Client, connection_id: str, attempts: int = 4
     """Poll the schema cache status until it is fresh (each request advances the step clock)."""
     status: dict[str, Any] = {}
     for _ in range(attempts):
-        status = await data(client, "schemas_get_status", {"id": connection_id})
+        status = await data(client, "schemas_get_status", {"connection_id": connection_id})
         if status.get("cache_status") == "fresh":
             return status
     raise AssertionError(f"schema cache of {connection_id} never became fresh: {status}")
@@ -150,10 +150,10 @@ async def create_sync(
 
 async def run_to_end(client: Client, sync_id: str, attempts: int = 120) -> dict[str, Any]:
     """Start one execution and poll it until it reaches a terminal status."""
-    started = await data(client, "model_sync_start", {"id": sync_id})
+    started = await data(client, "model_sync_start", {"sync_id": sync_id})
     execution: dict[str, Any] = started
     for _ in range(attempts):
-        execution = await data(client, "model_sync_executions_get", {"sync_id": sync_id, "id": started["id"]})
+        execution = await data(client, "model_sync_executions_get", {"sync_id": sync_id, "execution_id": started["id"]})
         if execution.get("status") in TERMINAL:
             return execution
     raise AssertionError(f"execution {started['id']} never finished: {execution}")

@@ -58,3 +58,17 @@ async def test_misspelt_service_account_key_is_named(sandbox: RunningSandbox) ->
     assert result.is_error
     assert "'service_acount_json' (did you mean 'service_account_json'?)" in result_text(result)
     assert listed.structured_content is not None and listed.structured_content["data"] == []  # nothing was created
+
+
+async def test_old_id_names_are_accepted_and_the_result_says_so(sandbox: RunningSandbox) -> None:
+    from tests.seed_setup import setup_seed
+
+    async with Client(seed_server(sandbox.base_url, "old-names")) as client:
+        seed = await setup_seed(client, run=False)
+        current = await client.call_tool("model_sync_get", {"sync_id": seed.sync_id})
+        old = await client.call_tool("model_sync_get", {"id": seed.sync_id})
+    assert not current.is_error and not old.is_error
+    assert current.structured_content is not None and old.structured_content is not None
+    assert old.structured_content["data"]["id"] == current.structured_content["data"]["id"] == seed.sync_id
+    assert "note" not in current.structured_content
+    assert "'id' is the old name of 'sync_id'" in old.structured_content["note"]

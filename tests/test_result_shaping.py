@@ -98,7 +98,7 @@ async def test_data_is_fenced_and_guidance_stays_outside(sandbox: RunningSandbox
         await create_gcs(client, injected)
         found = await client.call_tool("find_resources", {"query": "ignore"})
         searched = await client.call_tool("search_operations", {"query": "create connection"})
-        missing = await client.call_tool("connections_get", {"id": "00000000-0000-0000-0000-00000000abcd"})
+        missing = await client.call_tool("connections_get", {"connection_id": "00000000-0000-0000-0000-00000000abcd"})
     text = text_of(found)
     fenced = FENCE.search(text)
     assert fenced is not None and injected in fenced.group(2)
@@ -122,7 +122,7 @@ async def test_invisible_and_bidi_characters_are_removed(sandbox: RunningSandbox
 async def test_secrets_are_never_returned(sandbox: RunningSandbox) -> None:
     async with Client(server(sandbox, "shape-secrets")) as client:
         created = await create_gcs(client, "Secret test")
-        full = await client.call_tool("connections_get", {"id": created["id"]})
+        full = await client.call_tool("connections_get", {"connection_id": created["id"]})
         webhook = await client.call_tool(
             "call_operation",
             {

@@ -109,7 +109,7 @@ async def test_invalid_arguments_name_the_field_and_send_nothing() -> None:
             },
         )
         wrong_type = await client.call_tool("model_sync_list", {"limit": "ten"})
-        unknown = await client.call_tool("connections_get", {"id": "c", "colour": "blue"})
+        unknown = await client.call_tool("connections_get", {"connection_id": "c", "colour": "blue"})
         nested = await client.call_tool(
             "model_sync_create",
             {
@@ -125,7 +125,7 @@ async def test_invalid_arguments_name_the_field_and_send_nothing() -> None:
     assert "mode: is required" in texts[0] and "target: is required" in texts[0]
     assert 'mode: "upsert" is not allowed' in texts[1] and "updateOrCreate" in texts[1]
     assert "limit: expected an integer" in texts[2]
-    assert "'colour'" in texts[3] and "allowed: id" in texts[3]
+    assert "'colour'" in texts[3] and "allowed: connection_id" in texts[3]
     assert "target.connection_id: is required" in texts[4]
     assert all("nothing was sent" in t for t in texts)
     assert transport.requests == []

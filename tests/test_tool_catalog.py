@@ -15,7 +15,7 @@ from polytomic_mcp.catalog import Parameter, load_catalog
 from polytomic_mcp.catalog.model import catalog_bytes
 from polytomic_mcp.server import build_server
 from polytomic_mcp.settings import Settings
-from polytomic_mcp.tools.operations.input_schema import build_flat_input
+from polytomic_mcp.tools.operations.input_schema import build_flat_input, path_argument_name
 from polytomic_mcp.tools.operations.naming import MAX_TOOL_NAME, TOOL_NAME_PATTERN, tool_name
 from polytomic_mcp.tools.operations.tools import operation_tools
 from polytomic_mcp.tools.toolsets import (
@@ -83,7 +83,7 @@ def test_input_schemas_are_flat_objects_with_requiredness_and_enums() -> None:
         op = tool.operation
         required = set(schema.get("required", []))
         for parameter in op.path_params:
-            assert parameter.name in required
+            assert path_argument_name(op, parameter.name) in required
         for member in op.request_body_required if hasattr(op, "request_body_required") else ():
             assert member in required
         if op.request_body:
@@ -116,8 +116,11 @@ def _with_parameters(**locations: list[str]) -> Any:
         "properties": {name: {"type": "integer"} for name in locations.get("body", [])},
         "required": list(locations.get("body", [])),
     }
+    # A path whose ids keep their catalog names, so only the collision rules are at work.
+    path = "/api/widgets/" + "/".join("{" + p.name + "}" for p in params.get("path", ()))
     return replace(
         base,
+        path=path,
         path_params=params.get("path", ()),
         query_params=params.get("query", ()),
         header_params=params.get("header", ()),
@@ -208,3 +211,32 @@ async def test_check_tools_list_reports_no_errors(toolsets: str, tmp_path: Path)
     code, report = run_check_tools_list(payload, tmp_path)
     assert code == 0, report
     assert "\n0 error(s)" in report
+
+
+def test_path_ids_are_named_for_what_they_identify_and_old_names_still_work() -> None:
+    tools = operation_tools()
+    expected = {
+        "model_sync_get": ["sync_id"],
+        "model_sync_executions_get": ["sync_id", "execution_id"],
+        "connections_get": ["connection_id"],
+        "models_get": ["model_id"],
+        "bulk_sync_get": ["bulk_sync_id"],
+        "bulk_sync_executions_get": ["bulk_sync_id", "execution_id"],
+        "jobs_get": ["type", "job_id"],
+        "connections_get_type_schema": ["type_id"],
+    }
+    for name, path_ids in expected.items():
+        tool = tools.get(name)
+        assert tool is not None
+        assert [a for a, t in tool.arguments.targets.items() if t.location == "path"] == path_ids, name
+    # No tool takes a bare `id` any more, and every old name maps to the new one.
+    for tool in tools:
+        path_ids = [a for a, t in tool.arguments.targets.items() if t.location == "path"]
+        assert "id" not in path_ids, tool.name
+    sync_get = tools.get("model_sync_get")
+    assert sync_get is not None
+    resolved, notes = sync_get.arguments.resolve_aliases({"id": "s1"})
+    assert resolved == {"sync_id": "s1"}
+    assert notes == ["'id' is the old name of 'sync_id' (accepted until the next release; use 'sync_id')"]
+    # The current name wins when both are given (nothing is overwritten silently).
+    assert sync_get.arguments.resolve_aliases({"id": "old", "sync_id": "new"})[0] == {"id": "old", "sync_id": "new"}

@@ -87,7 +87,7 @@ async def test_handlers_raise_from_the_error_tree(sandbox: RunningSandbox) -> No
 async def test_one_boundary_for_both_kinds_of_tool(sandbox: RunningSandbox) -> None:
     """An API failure reads the same from an operation tool and from a workflow tool calling it."""
     async with Client(seed_server(sandbox.base_url, "boundary")) as client:
-        typed = await client.call_tool("connections_get", {"id": "missing"})
+        typed = await client.call_tool("connections_get", {"connection_id": "missing"})
         described = await client.call_tool("describe_connection", {"connection_id": "missing"})
         bad_type = await client.call_tool("wait_schema_ready", {"connection_ids": "not-a-list"})
     assert typed.is_error and described.is_error and bad_type.is_error

@@ -215,7 +215,7 @@ async def test_concurrent_http_clients_with_different_keys_see_only_their_own_ob
             group.start_soon(tenant, key)
     assert len(set(created.values())) == 3
     async with http_client(http_server, "alice-key") as client:
-        foreign = await client.call_tool("connections_get", {"id": created["bob-key"]})
+        foreign = await client.call_tool("connections_get", {"connection_id": created["bob-key"]})
     assert foreign.is_error and "404" in text_of(foreign)
 
 

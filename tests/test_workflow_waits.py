@@ -172,7 +172,7 @@ async def test_run_sync_and_wait_returns_exact_counts(sandbox: RunningSandbox, m
 async def test_run_sync_and_wait_joins_an_execution_already_running(sandbox: RunningSandbox) -> None:
     async with Client(seed_server(sandbox.base_url, "join")) as client:
         seed = await setup_seed(client, run=False)
-        started = await client.call_tool("model_sync_start", {"id": seed.sync_id})
+        started = await client.call_tool("model_sync_start", {"sync_id": seed.sync_id})
         execution_id = started.structured_content["data"]["id"]  # type: ignore[index]
         joined = await client.call_tool("run_sync_and_wait", {"sync_id": seed.sync_id})
         executions = await client.call_tool(
@@ -189,7 +189,7 @@ async def test_wait_for_execution_returns_the_running_state_at_its_timeout() -> 
     with start_sandbox(SandboxConfig(clock="step", execution_run_seconds=100_000)) as sandbox:
         async with Client(seed_server(sandbox.base_url, "slow-run")) as client:
             seed = await setup_seed(client, run=False)
-            started = await client.call_tool("model_sync_start", {"id": seed.sync_id})
+            started = await client.call_tool("model_sync_start", {"sync_id": seed.sync_id})
             execution_id = started.structured_content["data"]["id"]  # type: ignore[index]
             result = await client.call_tool(
                 "wait_for_execution", {"sync_id": seed.sync_id, "execution_id": execution_id, "timeout_s": 0.3}

@@ -29,8 +29,9 @@ NO_CREDENTIALS = (
 
 
 def _coerce(tool: OperationTool, arguments: dict[str, Any]) -> dict[str, Any]:
-    """Accept a bare string where a list of strings is expected (query filters)."""
-    coerced = dict(arguments)
+    """Accept a bare string where a list of strings is expected (query filters), and old
+    argument names under their new ones (`run` notes each old name used)."""
+    coerced, _ = tool.arguments.resolve_aliases(arguments)
     for name, target in tool.arguments.targets.items():
         if target.accepts_single_string and isinstance(coerced.get(name), str):
             coerced[name] = [coerced[name]]
@@ -112,6 +113,9 @@ class OperationCall:
         checked = self.check(tool, arguments)
         status, body, location = await self.raw(tool, checked)
         payload = structured_payload(tool.operation, status, body, location)
+        _, renamed = tool.arguments.resolve_aliases(arguments)
+        if renamed:
+            payload["note"] = "; ".join(renamed)
         local = tool.arguments.split(checked)["local"]
         options = ShapeOptions(
             budget=self.settings.result_tokens,

@@ -9,7 +9,7 @@ each tool argument goes on the wire.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from polytomic_mcp.catalog import Operation, Parameter
@@ -56,6 +56,18 @@ class ArgumentTarget:
 @dataclass(frozen=True, slots=True)
 class ArgumentMap:
     targets: dict[str, ArgumentTarget]
+    # Old argument names still accepted (for one release), each → its current name.
+    aliases: dict[str, str] = field(default_factory=dict)
+
+    def resolve_aliases(self, arguments: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        """Arguments under their current names, and a note for each old name that was used."""
+        resolved = dict(arguments)
+        notes = []
+        for old, new in self.aliases.items():
+            if old in resolved and new not in resolved:
+                resolved[new] = resolved.pop(old)
+                notes.append(f"'{old}' is the old name of '{new}' (accepted until the next release; use '{new}')")
+        return resolved, notes
 
     def split(self, arguments: dict[str, Any]) -> dict[Location, dict[str, Any]]:
         """Sort validated arguments into path, query, header and body members."""
@@ -86,6 +98,38 @@ def _unique(name: str, location: Location, taken: set[str]) -> str:
     while candidate in taken:
         candidate, n = f"{location}_{name}_{n}", n + 1
     return candidate
+
+
+# What a catalog path parameter called `id` identifies, by the path segment before it.
+ID_NAMES = {
+    "connection_types": "type_id",
+    "connections": "connection_id",
+    "entities": "entity_id",
+    "executions": "execution_id",
+    "models": "model_id",
+    "organizations": "organization_id",
+    "policies": "policy_id",
+    "queries": "query_id",
+    "roles": "role_id",
+    "syncs": "sync_id",
+    "users": "user_id",
+    "webhooks": "webhook_id",
+}
+ABBREVIATIONS = {"exec_id": "execution_id", "org_id": "organization_id"}
+BULK_SYNC_PREFIX = ("api", "bulk", "syncs")
+
+
+def path_argument_name(operation: Operation, parameter: str) -> str:
+    """The tool argument for a path parameter: named for what it identifies (`sync_id`, not a
+    bare `id` whose meaning changes from tool to tool); a bulk sync's id is `bulk_sync_id`."""
+    segments = operation.path.strip("/").split("/")
+    index = segments.index("{" + parameter + "}")
+    if tuple(segments[:3]) == BULK_SYNC_PREFIX and index == 3:
+        return "bulk_sync_id"
+    if parameter == "id":
+        previous = segments[index - 1] if index else ""
+        return "job_id" if previous == "{type}" else ID_NAMES.get(previous, parameter)
+    return ABBREVIATIONS.get(parameter, parameter)
 
 
 def _path_param_description(operation: Operation, name: str) -> str:
@@ -126,10 +170,16 @@ def build_flat_input(operation: Operation) -> FlatInput:
         if is_required:
             required.append(arg)
 
+    aliases: dict[str, str] = {}
     for parameter in operation.path_params:
         schema, single = _parameter_schema(parameter)
-        schema = {**schema, "description": _path_param_description(operation, parameter.name)}
-        add(parameter.name, "path", parameter.name, schema, True, single)
+        argument = path_argument_name(operation, parameter.name)
+        description = (
+            "Bulk sync id." if argument == "bulk_sync_id" else _path_param_description(operation, parameter.name)
+        )
+        add(argument, "path", parameter.name, {**schema, "description": description}, True, single)
+        if argument != parameter.name:
+            aliases[parameter.name] = argument
     for parameter in operation.query_params:
         schema, single = _parameter_schema(parameter)
         add(parameter.name, "query", parameter.name, schema, parameter.required, single)
@@ -158,4 +208,6 @@ def build_flat_input(operation: Operation) -> FlatInput:
     flat["additionalProperties"] = False
     if defs:
         flat["$defs"] = defs
-    return FlatInput(schema=hoist_repeats(merge_identical_defs(flat)), arguments=ArgumentMap(targets))
+    # An old name stays an alias only while no current argument has that name.
+    kept = {old: new for old, new in aliases.items() if old not in targets}
+    return FlatInput(schema=hoist_repeats(merge_identical_defs(flat)), arguments=ArgumentMap(targets, kept))

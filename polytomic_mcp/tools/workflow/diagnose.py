@@ -87,7 +87,7 @@ async def load_sync(api: Api, sync_id: str) -> JsonObject:
         f"No model sync with id {sync_id!r} (Polytomic answered 404). diagnose_sync takes an id: "
         f"look the sync up by name with {FIND_RESOURCES}(query=..., kinds=['syncs'])."
     )
-    return obj(await api.existing("model_sync_get", missing, id=sync_id))
+    return obj(await api.existing("model_sync_get", missing, sync_id=sync_id))
 
 
 async def recent_runs(api: Api, sync_id: str, recent: int) -> list[JsonObject]:
@@ -111,7 +111,7 @@ async def pick_execution(
         f"Sync {sync_id} has no execution {execution_id!r}. Recent executions: {known}. "
         "Omit execution_id to diagnose the latest one."
     )
-    return obj(await api.existing("model_sync_executions_get", missing, sync_id=sync_id, id=execution_id))
+    return obj(await api.existing("model_sync_executions_get", missing, sync_id=sync_id, execution_id=execution_id))
 
 
 def _needs_detail(execution: JsonObject) -> bool:
@@ -122,7 +122,10 @@ async def console_errors(api: Api, sync_id: str, execution_id: str) -> list[str]
     """Error lines of the execution's console log (its last entries)."""
     data = obj(
         await api.data(
-            "model_sync_executions_get_console_logs", sync_id=sync_id, id=execution_id, limit=CONSOLE_LOG_ENTRIES
+            "model_sync_executions_get_console_logs",
+            sync_id=sync_id,
+            execution_id=execution_id,
+            limit=CONSOLE_LOG_ENTRIES,
         )
     )
     entries = items(data.get("entries"))
@@ -151,7 +154,7 @@ async def model_connection_ids(api: Api, sync: JsonObject) -> list[str]:
     ids: list[str] = []
     for model_id in (sync.get("model_ids") or [])[:MAX_MODELS_CHECKED]:
         try:
-            connection_id = obj(await api.data("models_get", id=model_id)).get("connection_id")
+            connection_id = obj(await api.data("models_get", model_id=model_id)).get("connection_id")
         except PolytomicMcpError:
             continue
         if connection_id and connection_id not in ids:
@@ -168,7 +171,7 @@ async def check_connections(api: Api, sync: JsonObject, with_cache: bool) -> lis
     rows: list[JsonObject] = []
     for connection_id, role in roles:
         try:
-            connection = obj(await api.data("connections_get", id=connection_id))
+            connection = obj(await api.data("connections_get", connection_id=connection_id))
         except PolytomicMcpError as failure:
             problem = brief_failure(error_text(failure, "connections_get"))
             rows.append({"role": role, "id": connection_id, "healthy": False, "problem": problem})
@@ -178,14 +181,14 @@ async def check_connections(api: Api, sync: JsonObject, with_cache: bool) -> lis
             row["status_error"] = short_text(connection.get("status_error"), 160)
         if with_cache:
             with suppress(PolytomicMcpError):  # cache status is a hint; a failure here says nothing about the sync
-                row["schema_cache"] = cache_view(obj(await api.data("schemas_get_status", id=connection_id)))
+                row["schema_cache"] = cache_view(obj(await api.data("schemas_get_status", connection_id=connection_id)))
         rows.append(row)
     return rows
 
 
 async def gather_findings(api: Api, sync_id: str, execution_id: str | None, recent: int) -> Findings:
     sync = await load_sync(api, sync_id)
-    status = obj(await api.data("model_sync_get_status", id=sync_id))
+    status = obj(await api.data("model_sync_get_status", sync_id=sync_id))
     runs = await recent_runs(api, sync_id, recent)
     execution = await pick_execution(api, sync_id, execution_id, runs, status)
     findings = Findings(sync=sync, status=status, runs=runs, execution=execution)

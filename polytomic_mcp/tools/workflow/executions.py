@@ -47,7 +47,7 @@ async def wait_for(request: RequestContext, sync_id: str, execution_id: str, dea
 
     async def check() -> tuple[bool, float, float | None, str]:
         nonlocal latest
-        latest = await request.api.data("model_sync_executions_get", sync_id=sync_id, id=execution_id)
+        latest = await request.api.data("model_sync_executions_get", sync_id=sync_id, execution_id=execution_id)
         done, total, message = progress_of(latest)
         return is_terminal(latest.get("status")), done, total, message
 

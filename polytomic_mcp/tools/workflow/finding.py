@@ -148,7 +148,7 @@ async def load_connection(api: Api, connection_id: str) -> JsonObject:
         f"No connection with id {connection_id!r} (Polytomic answered 404). Look it up by name with "
         f"{FIND_RESOURCES}(query=..., kinds=['connections'])."
     )
-    return obj(await api.existing("connections_get", missing, id=connection_id))
+    return obj(await api.existing("connections_get", missing, connection_id=connection_id))
 
 
 async def connection_type(api: Api, type_id: str | None) -> JsonObject:
@@ -178,14 +178,14 @@ def health_text(connection: JsonObject, kind: JsonObject) -> str:
 
 
 async def source_schemas(api: Api, connection_id: str) -> JsonObject:
-    source = obj(await api.data("bulk_sync_get_source", id=connection_id, include_fields=True))
+    source = obj(await api.data("bulk_sync_get_source", connection_id=connection_id, include_fields=True))
     schemas = items(source.get("schemas"))
     rows = [schema_row(schema, index < SCHEMAS_WITH_FIELDS) for index, schema in enumerate(schemas[:MAX_SCHEMAS])]
     return {"schemas": rows, "schemas_total": len(schemas)}
 
 
 async def target_objects(api: Api, connection_id: str) -> JsonObject:
-    targets = items(await api.data("model_sync_targets_list", id=connection_id))
+    targets = items(await api.data("model_sync_targets_list", connection_id=connection_id))
     return {"targets": [target_object_row(t) for t in targets[:MAX_TARGETS]], "targets_total": len(targets)}
 
 
@@ -248,7 +248,7 @@ async def describe(api: Api, connection_id: str) -> JsonObject:
             "destination": capabilities.get("destination"),
             "use_oauth": kind.get("use_oauth"),
         },
-        "schema_cache": cache_view(obj(await api.data("schemas_get_status", id=connection_id))),
+        "schema_cache": cache_view(obj(await api.data("schemas_get_status", connection_id=connection_id))),
     }
     if connection.get("status") not in (None, HEALTHY):
         # An unhealthy connection lists nothing; the health text says how to fix it first.

@@ -38,7 +38,7 @@ class ConnectionReadiness:
 async def check_connection(api: Api, readiness: ConnectionReadiness, may_refresh: bool) -> None:
     """Update `readiness` from the API; start a refresh if one is needed and none is running."""
     if readiness.name is None or readiness.health != HEALTHY:
-        connection = await api.data("connections_get", id=readiness.id)
+        connection = await api.data("connections_get", connection_id=readiness.id)
         readiness.name = connection.get("name")
         readiness.health = connection.get("status")
     if readiness.health and readiness.health != HEALTHY:
@@ -48,12 +48,12 @@ async def check_connection(api: Api, readiness: ConnectionReadiness, may_refresh
         )
         return
     readiness.problem = None
-    status = await api.data("schemas_get_status", id=readiness.id)
+    status = await api.data("schemas_get_status", connection_id=readiness.id)
     readiness.cache_status = status.get("cache_status")
     readiness.last_refresh_started = status.get("last_refresh_started")
     readiness.last_refresh_finished = status.get("last_refresh_finished")
     readiness.ready = cache_is_ready(status)
     never_refreshed = not readiness.cache_status and not readiness.last_refresh_started
     if not readiness.ready and never_refreshed and may_refresh and not readiness.refresh_started:
-        await api.envelope("schemas_refresh", id=readiness.id)
+        await api.envelope("schemas_refresh", connection_id=readiness.id)
         readiness.refresh_started = True

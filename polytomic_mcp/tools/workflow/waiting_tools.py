@@ -153,12 +153,12 @@ WAIT_FOR_EXECUTION_TOOL = HandWrittenTool(
 async def start_or_join(api: Api, sync_id: str, resync: bool) -> tuple[str, bool]:
     """Start an execution; if one is already running (409), join it. (execution id, joined)."""
     try:
-        started = await api.data("model_sync_start", id=sync_id, resync=resync or None)
+        started = await api.data("model_sync_start", sync_id=sync_id, resync=resync or None)
         return str(started["id"]), False
     except PolytomicError as failure:
         if failure.status != 409:
             raise
-    status = await api.data("model_sync_get_status", id=sync_id) or {}
+    status = await api.data("model_sync_get_status", sync_id=sync_id) or {}
     # The running execution, or, if it ended since the 409, the one that just ended.
     joined = status.get("current_execution") or status.get("last_execution") or {}
     if not joined.get("id"):

@@ -51,7 +51,7 @@ async def _wait_healthy(context: RequestContext, api: Api, connection_id: str, d
     window = Deadline(min(deadline.left(), MAX_AUTH_WAIT))
 
     async def check() -> tuple[bool, float, float | None, str]:
-        connection = await api.data("connections_get", id=connection_id)
+        connection = await api.data("connections_get", connection_id=connection_id)
         healthy = connection.get("status") == HEALTHY
         return healthy, 1.0 if healthy else 0.0, 1.0, "waiting for Salesforce sign-in"
 

@@ -113,7 +113,7 @@ class CsvToSalesforceSetup:
         return None
 
     async def existing(self, connection_id: str, type_id: str, step: str) -> dict[str, Any]:
-        connection = await self.api.data("connections_get", id=connection_id)
+        connection = await self.api.data("connections_get", connection_id=connection_id)
         if _type_id(connection) != type_id:
             self.report.step(step, "failed", connection_id, f"is a {_type_id(connection)} connection, not {type_id}")
             raise InvalidPlanError(
@@ -179,7 +179,7 @@ class CsvToSalesforceSetup:
         configuration.setdefault("domain", self.request.salesforce_domain)
         updated = await self.api.data(
             "connections_update",
-            id=connection["id"],
+            connection_id=connection["id"],
             name=connection.get("name") or self.request.salesforce_connection_name(),
             configuration=configuration,
             reconnect=True,
@@ -188,7 +188,7 @@ class CsvToSalesforceSetup:
         return str(url) if url else None
 
     async def ensure_authorized(self, connection: dict[str, Any], auth_url: str | None) -> InputRequiredResult | None:
-        current = await self.api.data("connections_get", id=connection["id"])
+        current = await self.api.data("connections_get", connection_id=connection["id"])
         if current.get("status") == HEALTHY:
             if answered_oauth(self.context):
                 self.report.step("salesforce_authorization", "checked", connection["id"], "authorized by the user")
@@ -243,11 +243,11 @@ class CsvToSalesforceSetup:
     async def csv_columns(self, gcs_id: str) -> list[str]:
         key = self.request.csv_key
         try:
-            schema = await self.api.data("schemas_get", id=gcs_id, schema_id=key)
+            schema = await self.api.data("schemas_get", connection_id=gcs_id, schema_id=key)
         except PolytomicError as failure:
             if failure.status != 404:
                 raise
-            source = await self.api.data("bulk_sync_get_source", id=gcs_id)
+            source = await self.api.data("bulk_sync_get_source", connection_id=gcs_id)
             files = [str(s.get("id")) for s in (source or {}).get("schemas") or []]
             self.report.step("csv_file", "failed", detail=f"{key!r} not found in the bucket")
             raise InvalidPlanError(
@@ -260,7 +260,7 @@ class CsvToSalesforceSetup:
 
     async def check_plan(self, sf_id: str, columns: list[str]) -> SyncPlan:
         req = self.request
-        objects = await self.api.data("model_sync_targets_list", id=sf_id) or []
+        objects = await self.api.data("model_sync_targets_list", connection_id=sf_id) or []
         target = next((o for o in objects if o.get("id") == req.target_object), None)
         if target is None:
             names = [str(o.get("id")) for o in objects]
@@ -269,7 +269,7 @@ class CsvToSalesforceSetup:
                 f"{req.target_object!r} is not a target object",
                 self.report.finish("invalid_plan", f"Choose target_object from: {choices(names)}"),
             )
-        described = await self.api.data("model_sync_targets_get_fields", id=sf_id, target=req.target_object)
+        described = await self.api.data("model_sync_targets_get_fields", connection_id=sf_id, target=req.target_object)
         plan = plan_sync(
             columns=columns,
             target_fields=list(described.get("fields") or []),
@@ -340,7 +340,7 @@ class CsvToSalesforceSetup:
 
     async def last_success(self, sync_id: str) -> dict[str, Any] | None:
         """The last execution when it completed and none is running now; None when a run is due."""
-        status = await self.api.data("model_sync_get_status", id=sync_id) or {}
+        status = await self.api.data("model_sync_get_status", sync_id=sync_id) or {}
         current, last = status.get("current_execution"), status.get("last_execution")
         if current and current.get("id") and not is_terminal(current.get("status")):
             return None  # a run is in progress: join it
@@ -376,7 +376,7 @@ class CsvToSalesforceSetup:
             self.report.plan = {"checks": "pending: schemas can only be checked once the connections exist"}
             return self.report.finish("planned", "Call again without dry_run to create the connections.")
         if salesforce.get("status") != HEALTHY and self.request.dry_run:
-            current = await self.api.data("connections_get", id=salesforce["id"])
+            current = await self.api.data("connections_get", connection_id=salesforce["id"])
             if current.get("status") != HEALTHY:
                 self.report.step("salesforce_authorization", "pending", salesforce["id"])
                 return self.report.finish(
