@@ -25,13 +25,20 @@ def settings(**overrides: Any) -> Settings:
     return Settings(**{"api_key": "k", "access_mode": "full-access", **overrides})
 
 
-async def test_default_surface_fits_its_budget() -> None:
-    tools = await listed_tools(settings())
+@pytest.mark.parametrize("profile", ["inline", "standard"])
+async def test_default_surface_fits_its_budget(profile: str) -> None:
+    tools = await listed_tools(settings(client_profile=profile))
     _, total = costs(tools)
-    print(f"\ndefault surface: {len(tools)} tools, {total} tokens (budget {DEFAULT_BUDGET})")
+    print(f"\ndefault surface ({profile}): {len(tools)} tools, {total} tokens (budget {DEFAULT_BUDGET})")
     assert total <= DEFAULT_BUDGET
     names = {t.name for t in tools}
-    assert {"sync_gcs_csv_to_salesforce", "search_operations", "call_operation", "model_sync_create"} <= names
+    assert {
+        "sync_gcs_csv_to_salesforce",
+        "search_operations",
+        "call_read_operation",
+        "call_write_operation",
+        "model_sync_create",
+    } <= names
 
 
 async def test_all_toolsets_fit_their_budget_even_uncapped() -> None:
@@ -50,7 +57,7 @@ async def test_all_toolsets_fit_their_budget_even_uncapped() -> None:
         if group in by_group:
             print(f"  {group:22} {by_group[group]:6}")
     assert uncapped_total <= ALL_BUDGET and capped_total <= uncapped_total
-    assert len(uncapped) == 208 and len(capped) <= 128
+    assert len(uncapped) == 210 and len(capped) <= 128
 
 
 @pytest.mark.parametrize("profile", PROFILES)
@@ -94,8 +101,8 @@ async def test_profile_follows_client_info(mode: str, client_name: str, refs_exp
     server = build_server(settings(), "http://polytomic.test")
     async with Client(server, mode=mode, client_info=Implementation(name=client_name, version="1.0")) as client:
         tools = (await client.list_tools()).tools
-    create = next(t for t in tools if t.name == "model_sync_create")
-    assert ("$defs" in create.input_schema) is refs_expected
+    composite = next(t for t in tools if t.name == "sync_gcs_csv_to_salesforce")  # its schedule is a shared $def
+    assert ("$defs" in composite.input_schema) is refs_expected
 
 
 async def test_operator_setting_overrides_client_info() -> None:
@@ -103,4 +110,5 @@ async def test_operator_setting_overrides_client_info() -> None:
     async with Client(server, client_info=Implementation(name="claude-code", version="1.0")) as client:
         tools = (await client.list_tools()).tools
     assert all("$defs" not in t.input_schema for t in tools)
-    assert choose_profile("auto", "Cursor") == "inline" and choose_profile("auto", None) == "standard"
+    assert choose_profile("auto", "Cursor") == "inline" and choose_profile("auto", None) == "inline"
+    assert choose_profile("auto", "claude-ai") == "standard"

@@ -81,8 +81,8 @@ async def test_describe_shows_inputs_response_paging_safety_and_an_example(sandb
 async def test_call_operation_matches_the_typed_tool(sandbox: RunningSandbox) -> None:
     async with Client(server(sandbox, "call-same")) as client:
         typed = await client.call_tool("connections_get_types", {})
-        generic = await client.call_tool("call_operation", {"operation": "connections_get_types"})
-        by_catalog_name = await client.call_tool("call_operation", {"operation": "identity_get"})
+        generic = await client.call_tool("call_read_operation", {"operation": "connections_get_types"})
+        by_catalog_name = await client.call_tool("call_read_operation", {"operation": "identity_get"})
     assert typed.structured_content == generic.structured_content
     assert {t["id"] for t in generic.structured_content["data"]} >= {"gcs", "salesforce"}  # type: ignore[index]
     assert by_catalog_name.structured_content["data"]["organization_id"]  # type: ignore[index]
@@ -92,13 +92,15 @@ async def test_call_operation_validates_and_enforces_the_access_mode(sandbox: Ru
     async with Client(server(sandbox, "call-policy", access_mode="read-only")) as client:
         listed = {t.name for t in (await client.list_tools()).tools}
         refused = await client.call_tool(
-            "call_operation", {"operation": "webhooks_create", "arguments": {"endpoint": "https://x", "secret": "s"}}
+            "call_write_operation",
+            {"operation": "webhooks_create", "arguments": {"endpoint": "https://x", "secret": "s"}},
         )
         invalid = await client.call_tool(
-            "call_operation", {"operation": "model_sync_list", "arguments": {"limit": "many"}}
+            "call_read_operation", {"operation": "model_sync_list", "arguments": {"limit": "many"}}
         )
-        hooks = await client.call_tool("call_operation", {"operation": "webhooks_list"})
-    assert "call_operation" in listed  # stays listed in read-only mode; each call is checked
+        hooks = await client.call_tool("call_read_operation", {"operation": "webhooks_list"})
+    # Reads stay listed in read-only mode; the write runner is not listed, and refuses if called anyway.
+    assert "call_read_operation" in listed and "call_write_operation" not in listed
     assert refused.is_error and "read-only mode" in text_of(refused)
     assert invalid.is_error and "limit: expected an integer" in text_of(invalid)
     assert hooks.structured_content["data"] == []  # type: ignore[index]  # nothing was created

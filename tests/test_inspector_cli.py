@@ -47,7 +47,14 @@ SERVER_FLAGS = ["--sandbox", "--sandbox-clock", "step", "--toolsets", TOOLSETS]
 STDIO_SERVER = [sys.executable, "-m", "polytomic_mcp", *SERVER_FLAGS]
 API_KEY = "inspector-cli-test"  # any string: each key is its own sandbox tenant
 
-EXPECTED_TOOLS = {"search_operations", "describe_operation", "call_operation", "connections_create", "connections_list"}
+EXPECTED_TOOLS = {
+    "search_operations",
+    "describe_operation",
+    "call_read_operation",
+    "call_write_operation",
+    "connections_create",
+    "connections_list",
+}
 READ_TOOL = "connections_get_types"
 EXPECTED_CONNECTION_TYPES = ("salesforce", "gcs")
 EXPECTED_PROMPTS = {"setup_gcs_csv_to_salesforce"}

@@ -118,7 +118,7 @@ async def test_workflow_prompts_name_the_server_tools(mode: str) -> None:
     for tool in ("sync_gcs_csv_to_salesforce", "dry_run", "auth_url", "find_resources", "diagnose_sync"):
         assert tool in gcs
     bulk = await render(server, mode, "setup_bulk_sync", {"source_connection": "pg", "destination_connection": "bq"})
-    for tool in ("search_operations", "describe_operation", "call_operation", "describe_connection"):
+    for tool in ("search_operations", "describe_operation", "call_write_operation", "describe_connection"):
         assert tool in bulk
 
 

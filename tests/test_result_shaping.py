@@ -124,7 +124,7 @@ async def test_secrets_are_never_returned(sandbox: RunningSandbox) -> None:
         created = await create_gcs(client, "Secret test")
         full = await client.call_tool("connections_get", {"connection_id": created["id"]})
         webhook = await client.call_tool(
-            "call_operation",
+            "call_write_operation",
             {
                 "operation": "webhooks_create",
                 "arguments": {"endpoint": "https://hooks.example.com/p", "secret": "whsec-live-abcdef"},

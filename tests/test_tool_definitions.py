@@ -34,8 +34,8 @@ def direct(sandbox: RunningSandbox, key: str) -> tuple[RequestContext, Polytomic
 
 def test_inventory_names_are_unique_and_listed_in_order() -> None:
     names = [tool.name for tool in HAND_WRITTEN_TOOLS]
-    assert len(names) == len(set(names)) == 10
-    assert names[0] == "sync_gcs_csv_to_salesforce"
+    assert len(names) == len(set(names)) == 12
+    assert names[:2] == ["whoami", "sync_gcs_csv_to_salesforce"]
     for tool in HAND_WRITTEN_TOOLS:
         listed = tool.listed
         assert listed.name == tool.name

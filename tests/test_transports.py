@@ -235,13 +235,13 @@ async def test_access_mode_header_narrows_over_http(http_server: str) -> None:
 async def test_partner_headers_act_inside_the_chosen_organization(http_server: str) -> None:
     async with http_client(http_server, "partner-key") as partner:
         org = await partner.call_tool(
-            "call_operation", {"operation": "organization_create", "arguments": {"name": "Child org"}}
+            "call_write_operation", {"operation": "organization_create", "arguments": {"name": "Child org"}}
         )
         assert not org.is_error, text_of(org)
         org_id = org.structured_content["data"]["id"]  # type: ignore[index]
     headers = {"X-Polytomic-Auth-Mode": "partner", "X-Polytomic-Partner-Org-Id": org_id}
     async with http_client(http_server, "partner-key", **headers) as inside:
-        current = await inside.call_tool("call_operation", {"operation": "organization_get_current"})
+        current = await inside.call_tool("call_read_operation", {"operation": "organization_get_current"})
         made = await inside.call_tool(
             "connections_create", {"name": "child GCS", "type": "gcs", "configuration": GCS_CONFIG}
         )

@@ -63,8 +63,8 @@ def records(sandbox: RunningSandbox, **where: str) -> dict[str, Any]:
 async def counts(client: Client) -> dict[str, int]:
     """How many connections, models and syncs the tenant has."""
     connections = (await client.call_tool("connections_list", {})).structured_content
-    models = (await client.call_tool("call_operation", {"operation": "models_list"})).structured_content
-    syncs = (await client.call_tool("call_operation", {"operation": "model_sync_list"})).structured_content
+    models = (await client.call_tool("call_read_operation", {"operation": "models_list"})).structured_content
+    syncs = (await client.call_tool("call_read_operation", {"operation": "model_sync_list"})).structured_content
     return {
         "connections": len(connections["data"]),  # type: ignore[index]
         "models": len(models["data"]),  # type: ignore[index]

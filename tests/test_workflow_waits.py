@@ -176,7 +176,7 @@ async def test_run_sync_and_wait_joins_an_execution_already_running(sandbox: Run
         execution_id = started.structured_content["data"]["id"]  # type: ignore[index]
         joined = await client.call_tool("run_sync_and_wait", {"sync_id": seed.sync_id})
         executions = await client.call_tool(
-            "call_operation", {"operation": "model_sync_executions_list", "arguments": {"sync_id": seed.sync_id}}
+            "call_read_operation", {"operation": "model_sync_executions_list", "arguments": {"sync_id": seed.sync_id}}
         )
     report = joined.structured_content
     assert report is not None, text_of(joined)

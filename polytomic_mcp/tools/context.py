@@ -12,6 +12,7 @@ with `RequestContext.direct(settings, client)` and no server at all.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -23,19 +24,23 @@ from mcp.types import ClientCapabilities
 from polytomic_mcp.client import PolytomicClient
 from polytomic_mcp.settings import AccessMode, RequestScope, Settings, request_scope
 from polytomic_mcp.tools.api import Api
+from polytomic_mcp.tools.hints import Hints
 from polytomic_mcp.tools.operations.executor import OperationCall
-from polytomic_mcp.tools.operations.tools import OperationToolIndex, operation_tools
+from polytomic_mcp.tools.operations.tools import OperationToolIndex
 from polytomic_mcp.tools.toolsets import ToolsetSelection
 
 
 @dataclass(frozen=True, slots=True)
 class AppState:
-    """Settings, the one HTTP client, the operation tools and the toolset selection."""
+    """Settings, the one HTTP client, the operation tools, the toolset selection, and what a
+    request with a given scope sees listed (for advice that names only usable tools)."""
 
     settings: Settings
     client: PolytomicClient
     tools: OperationToolIndex
     selection: ToolsetSelection
+    listed_names: Callable[[RequestScope], frozenset[str]]
+    hand_written_read_only: frozenset[str]
 
 
 SdkContext = Context[AppState, Any]
@@ -60,8 +65,10 @@ class RequestContext:
     @classmethod
     def direct(cls, settings: Settings, client: PolytomicClient) -> RequestContext:
         """For a handler called outside MCP (tests, scripts): no progress, no elicitation."""
-        state = AppState(settings, client, operation_tools(), ToolsetSelection.parse(settings.toolsets))
-        return cls(state, request_scope(settings, None), over_http=False, session=None)
+        from polytomic_mcp.tools.registry import ToolRegistry  # the registry itself builds contexts
+
+        registry = ToolRegistry.for_settings(settings)
+        return cls(registry.app_state(client), request_scope(settings, None), over_http=False, session=None)
 
     @property
     def settings(self) -> Settings:
@@ -80,6 +87,12 @@ class RequestContext:
     def api(self) -> Api:
         """Operations by name, for hand-written code; one per request, so it counts its calls."""
         return Api(self.operations, self.state.tools)
+
+    @cached_property
+    def hints(self) -> Hints:
+        """Names tools in advice the way this request can reach them."""
+        state = self.state
+        return Hints(state.listed_names(self.scope), self.access_mode, state.tools, state.hand_written_read_only)
 
     # -- the MCP session (absent in direct calls) ------------------------------------------
 

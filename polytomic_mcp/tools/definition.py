@@ -4,7 +4,7 @@ Workflow and discovery tools are each declared once, at module level, as a `Hand
 and collected in `tools/inventory.py`. The input model is a pydantic model whose fields are
 the tool's arguments; its JSON Schema (tidied) is the tool's `inputSchema`. The handler takes
 the validated input and a `RequestContext` and returns a payload (a JSON object, shaped and
-rendered like every result), a finished `CallToolResult` (call_operation hands back the
+rendered like every result), a finished `CallToolResult` (call_read_operation hands back the
 operation tool's own result), or, to ask the user something, an `InputRequiredResult`. It
 raises for every failure.
 
@@ -25,6 +25,7 @@ from mcp.types import CallToolResult, InputRequiredResult, Tool, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from polytomic_mcp.errors import ArgumentProblem, InvalidArgumentsError
+from polytomic_mcp.tools.annotations import listed_annotations
 from polytomic_mcp.tools.context import RequestContext
 from polytomic_mcp.tools.schema_shaping import tidy_generated
 from polytomic_mcp.tools.validation import unexpected_arguments
@@ -45,8 +46,6 @@ class HandWrittenTool(Generic[InputT]):
     input_model: type[InputT]
     annotations: ToolAnnotations
     handler: Handler[InputT]
-    # Discovery tools stay listed in read-only mode: call_operation checks each operation it runs.
-    checks_access_per_call: bool = False
 
     @property
     def read_only(self) -> bool:
@@ -64,7 +63,7 @@ class HandWrittenTool(Generic[InputT]):
             name=self.name,
             description=self.description,
             input_schema=schema,
-            annotations=self.annotations.model_copy(update={"title": self.title}),
+            annotations=listed_annotations(self.annotations, self.title),
         )
 
     def parse(self, arguments: dict[str, Any]) -> InputT:

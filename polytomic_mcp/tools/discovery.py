@@ -1,8 +1,9 @@
 """Discovery tools: search, describe and call any API operation by name.
 
 With these three tools every operation is reachable, whatever toolsets are listed.
-`call_operation` goes through the same validation, access policy and result shaping as
-the typed tool it stands in for.
+`call_read_operation` and `call_write_operation` go through the same validation, access
+policy and result shaping as the typed tool they stand in for; reads and writes are
+separate tools so that each one's annotations are true of every call it makes.
 """
 
 from __future__ import annotations
@@ -17,7 +18,12 @@ from polytomic_mcp.tools.context import RequestContext
 from polytomic_mcp.tools.definition import HandWrittenTool, Payload, ToolInput
 from polytomic_mcp.tools.operations.search import operation_search
 from polytomic_mcp.tools.operations.tools import OperationTool
-from polytomic_mcp.tools.tool_names import CALL_OPERATION, DESCRIBE_OPERATION, SEARCH_OPERATIONS
+from polytomic_mcp.tools.tool_names import (
+    CALL_READ_OPERATION,
+    CALL_WRITE_OPERATION,
+    DESCRIBE_OPERATION,
+    SEARCH_OPERATIONS,
+)
 from polytomic_mcp.tools.toolsets import ALL_TOOLSETS
 
 MAX_RESPONSE_FIELDS = 30
@@ -92,7 +98,7 @@ def describe(tool: OperationTool, request: RequestContext) -> dict[str, Any]:
         "input_schema": tool.input_schema,
         "response": response_summary(tool),
         "example": {
-            "tool": CALL_OPERATION,
+            "tool": runner_for(tool),
             "arguments": {"operation": tool.name, "arguments": example_arguments(tool)},
         },
     }
@@ -107,7 +113,7 @@ def describe(tool: OperationTool, request: RequestContext) -> dict[str, Any]:
 
 class SearchOperationsInput(ToolInput):
     query: Annotated[str, Field(description="Words: what you want to do, a resource, a field name.")]
-    toolset: Annotated[str | None, Field(description=f"Only this toolset: {', '.join(ALL_TOOLSETS)}.")] = None
+    toolset: Annotated[str | None, Field(description="Only this toolset, e.g. bulk_syncs.")] = None
     limit: Annotated[int, Field(ge=1, le=25)] = 8
 
 
@@ -129,7 +135,8 @@ async def search_operations(args: SearchOperationsInput, request: RequestContext
     ]
     if not rows:
         return {"results": [], "next": "No operation matches these words; try other or fewer words."}
-    return {"results": rows, "next": f"Inputs: {DESCRIBE_OPERATION}. Unlisted ones run through {CALL_OPERATION}."}
+    runners = f"{CALL_READ_OPERATION} (reads) or {CALL_WRITE_OPERATION} (writes)"
+    return {"results": rows, "next": f"Inputs: {DESCRIBE_OPERATION}. Unlisted ones run through {runners}."}
 
 
 SEARCH_OPERATIONS_TOOL = HandWrittenTool(
@@ -139,7 +146,6 @@ SEARCH_OPERATIONS_TOOL = HandWrittenTool(
     input_model=SearchOperationsInput,
     annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False),
     handler=search_operations,
-    checks_access_per_call=True,
 )
 
 
@@ -158,7 +164,6 @@ DESCRIBE_OPERATION_TOOL = HandWrittenTool(
     input_model=DescribeOperationInput,
     annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False),
     handler=describe_operation,
-    checks_access_per_call=True,
 )
 
 
@@ -167,18 +172,44 @@ class CallOperationInput(ToolInput):
     arguments: Annotated[dict[str, Any] | None, Field(description="Its arguments, as describe_operation shows.")] = None
 
 
-async def call_operation(args: CallOperationInput, request: RequestContext) -> CallToolResult:
-    return await request.operations.run(_lookup(request, args.operation), args.arguments or {})
+def runner_for(tool: OperationTool) -> str:
+    """The discovery tool that runs this operation: reads and writes are separate tools, so
+    each can carry annotations that are true of everything it does."""
+    return CALL_READ_OPERATION if tool.read_only else CALL_WRITE_OPERATION
 
 
-CALL_OPERATION_TOOL = HandWrittenTool(
-    name=CALL_OPERATION,
-    title="Call any API operation",
-    description="Run any operation by name, with its own validation and the server's access mode.",
+async def _run(runner: str, args: CallOperationInput, request: RequestContext) -> CallToolResult:
+    tool = _lookup(request, args.operation)
+    if runner_for(tool) != runner:
+        kind = "only reads" if tool.read_only else "changes data"
+        raise InvalidArgumentsError(
+            runner, [ArgumentProblem("operation", f"{tool.name} {kind}: run it with {runner_for(tool)}")]
+        )
+    return await request.operations.run(tool, args.arguments or {})
+
+
+async def call_read_operation(args: CallOperationInput, request: RequestContext) -> CallToolResult:
+    return await _run(CALL_READ_OPERATION, args, request)
+
+
+async def call_write_operation(args: CallOperationInput, request: RequestContext) -> CallToolResult:
+    return await _run(CALL_WRITE_OPERATION, args, request)
+
+
+CALL_READ_OPERATION_TOOL = HandWrittenTool(
+    name=CALL_READ_OPERATION,
+    title="Run an API read",
+    description="Run any read-only operation (get, list, status) by name, listed or not.",
     input_model=CallOperationInput,
-    annotations=ToolAnnotations(
-        read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=True
-    ),
-    handler=call_operation,
-    checks_access_per_call=True,
+    annotations=ToolAnnotations(read_only_hint=True),
+    handler=call_read_operation,
+)
+
+CALL_WRITE_OPERATION_TOOL = HandWrittenTool(
+    name=CALL_WRITE_OPERATION,
+    title="Run an API write",
+    description="Run any operation that changes data (create, update, delete, start) by name, listed or not.",
+    input_model=CallOperationInput,
+    annotations=ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=False),
+    handler=call_write_operation,
 )

@@ -1,13 +1,14 @@
 """Client profiles: the same tools, with schemas adapted to what each client accepts.
 
-- `standard`: what the spec allows and Claude, VS Code and the SDKs handle: local
-  `$ref`/`$defs` (shared definitions keep the list small), no `$schema`, an object at the
-  top with no `anyOf`/`oneOf`/`allOf` there.
-- `inline`: for clients that do not resolve references: every `$ref` replaced by its
-  definition, and type arrays reduced to one type.
+- `inline` (every client not known to resolve references): no `$ref`/`$defs` anywhere,
+  type arrays reduced to one type. Some clients (Inspect AI among them) drop what a
+  reference points to and the model sees members with no type, so this is the default.
+- `standard`: for clients known to resolve local references (Claude, VS Code, the MCP
+  Inspector): big sub-schemas that repeat are shared through `$defs`.
 - `gemini`: `inline`, plus only the keywords of Gemini's OpenAPI-subset Schema
   (`additionalProperties`, `const`, `exclusiveMinimum`… are rewritten or dropped).
 
+Every profile starts from a tool's listed schema (see `schema_shaping.brief_schema`).
 The profile is chosen from the client's name (clientInfo) unless the operator fixes it
 with --client-profile.
 """
@@ -20,17 +21,19 @@ from typing import Any
 from mcp.types import Tool
 
 from polytomic_mcp.errors import SettingsError
-from polytomic_mcp.tools.schema_shaping import JsonSchema, inline_refs
+from polytomic_mcp.tools.schema_shaping import JsonSchema, hoist_repeats, inline_refs, without_closed_objects
 
 PROFILES = ("standard", "inline", "gemini")
 
 # Substrings of clientInfo.name (lower-case) and the profile they get; first match wins.
 CLIENT_PROFILES: tuple[tuple[str, str], ...] = (
     ("gemini", "gemini"),
-    ("opencode", "inline"),
-    ("deeix", "inline"),
-    ("cursor", "inline"),
+    ("claude", "standard"),
+    ("visual studio code", "standard"),
+    ("vscode", "standard"),
+    ("inspector", "standard"),
 )
+DEFAULT_PROFILE = "inline"
 
 GEMINI_KEYWORDS = frozenset({
     "type", "format", "title", "description", "nullable", "enum", "default", "example", "items", "minItems",
@@ -52,7 +55,7 @@ def choose_profile(setting: str, client_name: str | None) -> str:
             )
         return setting
     name = (client_name or "").lower()
-    return next((profile for part, profile in CLIENT_PROFILES if part in name), "standard")
+    return next((profile for part, profile in CLIENT_PROFILES if part in name), DEFAULT_PROFILE)
 
 
 def _single_types(node: Any) -> Any:
@@ -91,9 +94,9 @@ def _gemini_subset(node: Any) -> Any:
 
 
 def adapt_schema(schema: JsonSchema, profile: str) -> JsonSchema:
-    adapted = {key: value for key, value in schema.items() if key != "$schema"}
+    adapted = without_closed_objects({key: value for key, value in schema.items() if key != "$schema"})
     if profile == "standard":
-        return adapted
+        return hoist_repeats(adapted)
     adapted = _single_types(inline_refs(adapted))
     if profile == "gemini":
         adapted = _gemini_subset(adapted)
@@ -109,13 +112,11 @@ def listed_operation_tool(name: str, profile: str) -> Tool:
     tool = operation_tools().get(name)
     if tool is None:
         raise KeyError(name)
-    return tool.to_mcp(adapt_schema(tool.input_schema, profile))
+    return tool.to_mcp(adapt_schema(tool.listed_schema, profile))
 
 
 def adapt_tool(tool: Tool, profile: str) -> Tool:
     """A hand-written tool as this profile lists it."""
-    if profile == "standard" and "$schema" not in tool.input_schema:
-        return tool
     update: dict[str, Any] = {"input_schema": adapt_schema(tool.input_schema, profile)}
     if tool.output_schema is not None:
         update["output_schema"] = adapt_schema(tool.output_schema, profile)

@@ -12,12 +12,13 @@ from typing import Any
 
 from mcp.types import CallToolResult, InputRequiredResult, Tool
 
+from polytomic_mcp.client import PolytomicClient
 from polytomic_mcp.errors import UserInputError
-from polytomic_mcp.settings import RequestScope, Settings
+from polytomic_mcp.settings import AccessMode, RequestScope, Settings
 from polytomic_mcp.tools.boundary import guarded
-from polytomic_mcp.tools.context import RequestContext, SdkContext
+from polytomic_mcp.tools.context import AppState, RequestContext, SdkContext
 from polytomic_mcp.tools.definition import HandWrittenTool
-from polytomic_mcp.tools.operations.tools import OperationTool, OperationToolIndex
+from polytomic_mcp.tools.operations.tools import OperationTool, OperationToolIndex, operation_tools
 from polytomic_mcp.tools.profiles import adapt_tool, listed_operation_tool
 from polytomic_mcp.tools.shaping.shape import ShapeOptions, shaped_result
 from polytomic_mcp.tools.toolsets import ToolsetSelection, fit_toolsets
@@ -37,16 +38,38 @@ class ToolRegistry:
         self.operations = operations
         self.hand_written = {tool.name: tool for tool in hand_written}
         self.selection = selection
+        self._listed_names: dict[AccessMode, frozenset[str]] = {}
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> ToolRegistry:
+        """Every tool, selected as the settings say (what the server lists)."""
+        from polytomic_mcp.tools.inventory import HAND_WRITTEN_TOOLS  # the inventory imports every tool
+
+        return cls(settings, operation_tools(), HAND_WRITTEN_TOOLS, ToolsetSelection.parse(settings.toolsets))
+
+    def app_state(self, client: PolytomicClient) -> AppState:
+        read_only = frozenset(name for name, tool in self.hand_written.items() if tool.read_only)
+        return AppState(self.settings, client, self.operations, self.selection, self.listed_names, read_only)
+
+    def listed_names(self, scope: RequestScope) -> frozenset[str]:
+        """Names of the tools a request with this scope sees (what it lists depends only on the mode)."""
+        mode = scope.access_mode
+        if mode not in self._listed_names:
+            own = self.listed_hand_written(scope)
+            names = [tool.name for tool in own] + [tool.name for tool in self.listed_operations(scope, self.room(own))]
+            self._listed_names[mode] = frozenset(names)
+        return self._listed_names[mode]
+
+    def room(self, own: list[HandWrittenTool[Any]]) -> int | None:
+        """How many operation tools fit under the tool cap after the hand-written ones."""
+        cap = self.settings.max_tools
+        return max(cap - len(own), 0) if cap else None
 
     # -- listing -------------------------------------------------------------------------
 
     def listed_hand_written(self, scope: RequestScope) -> list[HandWrittenTool[Any]]:
-        """Hand-written tools that write are hidden in read-only mode, unless they check each call."""
-        return [
-            tool
-            for tool in self.hand_written.values()
-            if tool.checks_access_per_call or scope.access_mode.allows(tool.read_only)
-        ]
+        """Hand-written tools that write are hidden in read-only mode (every listed tool is then read-only)."""
+        return [tool for tool in self.hand_written.values() if scope.access_mode.allows(tool.read_only)]
 
     def listed_operations(self, scope: RequestScope, room: int | None) -> list[OperationTool]:
         """Selected operation tools the mode allows, whole toolsets first-come within `room`."""
@@ -58,11 +81,9 @@ class ToolRegistry:
     def listing(self, scope: RequestScope, profile: str = "standard") -> list[Tool]:
         """Hand-written tools first, then the selected operation tools, shaped for the profile."""
         own = self.listed_hand_written(scope)
-        cap = self.settings.max_tools
-        room = max(cap - len(own), 0) if cap else None
         return [
             *(adapt_tool(tool.listed, profile) for tool in own),
-            *(listed_operation_tool(tool.name, profile) for tool in self.listed_operations(scope, room)),
+            *(listed_operation_tool(tool.name, profile) for tool in self.listed_operations(scope, self.room(own))),
         ]
 
     # -- calling -------------------------------------------------------------------------

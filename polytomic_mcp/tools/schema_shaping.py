@@ -213,10 +213,84 @@ def tidy_generated(schema: Any) -> Any:
             out[key] = {name: tidy_generated(sub) for name, sub in value.items()}
         else:
             out[key] = tidy_generated(value)
+    if out.get("additionalProperties") is True:
+        del out["additionalProperties"]  # the JSON Schema default; saying it costs tokens
     branches = out.get("anyOf")
-    if isinstance(branches, list) and len(branches) == 2 and {"type": "null"} in branches:
+    if isinstance(branches, list) and {"type": "null"} in branches:
         # Optional members may simply be left out; null adds nothing for the model.
-        (kept,) = [b for b in branches if b != {"type": "null"}]
+        kept = [b for b in branches if b != {"type": "null"}]
         rest = {k: v for k, v in out.items() if k != "anyOf" and not (k == "default" and v is None)}
-        out = {**kept, **rest}
+        out = {**kept[0], **rest} if len(kept) == 1 else {"anyOf": kept, **rest}
     return out
+
+
+# Members every agent needs in full when creating or changing a sync or model, even when
+# the catalog marks them optional.
+ESSENTIAL_MEMBERS = frozenset({"fields", "identity", "schedule", "target", "configuration", "mode", "name", "active"})
+BRIEF_NOTE = "Bare-typed members are nested shapes: see describe_operation."
+
+
+def _is_complex(schema: Any) -> bool:
+    """Whether a member's schema holds objects within objects (a filter list, overrides…)."""
+
+    def objects_below(node: Any, depth: int) -> int:
+        if isinstance(node, list):
+            return max((objects_below(item, depth) for item in node), default=depth)
+        if not isinstance(node, dict):
+            return depth
+        here = depth + 1 if "properties" in node else depth
+        return max((objects_below(value, here) for value in node.values()), default=here)
+
+    return objects_below(schema, 0) >= 2
+
+
+def _bare(schema: JsonSchema) -> JsonSchema:
+    kind = schema.get("type")
+    return {"type": kind} if kind else {}
+
+
+def brief_schema(schema: JsonSchema) -> tuple[JsonSchema, bool]:
+    """A tool's listed schema: references inlined, and optional members with deeply nested
+    shapes (that few calls use) cut to their bare type. Validation still uses the full
+    schema. Returns the schema and whether anything was cut."""
+    cut = False
+
+    def walk(node: Any, top: bool) -> Any:
+        nonlocal cut
+        if isinstance(node, list):
+            return [walk(item, top) for item in node]
+        if not isinstance(node, dict):
+            return node
+        required = set(node.get("required", []))
+        out: JsonSchema = {}
+        for key, value in node.items():
+            if key == "properties" and isinstance(value, dict):
+                members: JsonSchema = {}
+                for name, member in value.items():
+                    keep = name in required or (top and name in ESSENTIAL_MEMBERS) or "enum" in member
+                    if keep or not _is_complex(member):
+                        members[name] = walk(member, False)
+                    else:
+                        members[name] = _bare(member)
+                        cut = True
+                out[key] = members
+            else:
+                out[key] = walk(value, top and key == "items")
+        return out
+
+    return walk(inline_refs(schema), True), cut
+
+
+def without_closed_objects(schema: Any) -> Any:
+    """Drop `additionalProperties: false` from a listed schema. The server refuses unknown
+    arguments itself (naming the closest valid one), so saying it on every object of every
+    tool would only cost tokens on every tools/list."""
+    if isinstance(schema, list):
+        return [without_closed_objects(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    return {
+        key: without_closed_objects(value)
+        for key, value in schema.items()
+        if not (key == "additionalProperties" and value is False)
+    }

@@ -2,9 +2,10 @@
 
 Every operation belongs to exactly one toolset, by its catalog group. The `default`
 selection is not a toolset of its own: it is the short list of operations the seed
-workflow (connections → schema cache → model → model sync → execution) needs, named in
-each toolset's record, so the default tool list stays small; everything else stays
-reachable through the discovery tools.
+workflow (connections → schema cache → model → model sync → execution) and everyday
+work (list, get, update and delete syncs; bulk syncs' list, status and start; execution
+lists) need, named in each toolset's record, so the default tool list stays small;
+everything else stays reachable through the discovery tools.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from polytomic_mcp.errors import SettingsError
 @dataclass(frozen=True, slots=True)
 class Toolset:
     """A named group of operation tools: what it covers, the catalog groups in it, and which of
-    its operations the `default` selection lists (the seed workflow's steps)."""
+    its operations the `default` selection lists."""
 
     id: str
     description: str
@@ -39,7 +40,7 @@ TOOLSETS: tuple[Toolset, ...] = (
         "schemas",
         "A connection's cached schemas: status, refresh, fields, sample records.",
         ("schemas",),
-        ("schemas_get_status", "schemas_refresh", "schemas_get"),
+        ("schemas_get_status",),
     ),
     Toolset(
         "models",
@@ -52,23 +53,26 @@ TOOLSETS: tuple[Toolset, ...] = (
         "Model syncs (reverse ETL), their targets, status and error handling.",
         ("model_sync", "model_sync.error_handling", "model_sync.targets"),
         (
-            "model_sync_targets_list",
             "model_sync_targets_get_target_fields",
             "model_sync_create",
             "model_sync_get",
             "model_sync_start",
+            "model_sync_list",
+            "model_sync_update",
+            "model_sync_delete",
         ),
     ),
     Toolset(
         "executions",
         "Model sync executions: list, inspect, cancel, logs.",
         ("model_sync.executions",),
-        ("model_sync_executions_get",),
+        ("model_sync_executions_get", "model_sync_executions_list"),
     ),
     Toolset(
         "bulk_syncs",
         "Bulk (ELT) syncs, their schemas, schedules and executions.",
         ("bulk_sync", "bulk_sync.error_handling", "bulk_sync.executions", "bulk_sync.schedules", "bulk_sync.schemas"),
+        ("bulk_sync_list", "bulk_sync_get_status", "bulk_sync_start", "bulk_sync_executions_list"),
     ),
     Toolset("jobs", "Asynchronous jobs and the query runner.", ("jobs", "query_runner"), ("jobs_get",)),
     Toolset("events", "Sync events (48 hours of history).", ("events",)),

@@ -1,6 +1,6 @@
 """Running an operation tool: policy, validation, the HTTP call, and result shaping.
 
-The typed operation tools, `call_operation` and every operation a hand-written tool calls
+The typed operation tools, `call_read_operation`/`call_write_operation` and every operation a hand-written tool calls
 (through `tools/api.py`) come through here, so they share the same validation, access
 policy and result shaping. Failures are raised; `tools/boundary.py` turns them into results.
 """

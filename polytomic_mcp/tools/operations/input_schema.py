@@ -32,7 +32,7 @@ FIELDS_SCHEMA: JsonSchema = {
     "items": {"type": "string"},
     "description": "Members per item (default: a summary; ['*']: all).",
 }
-SKIP_SCHEMA: JsonSchema = {"type": "integer", "minimum": 0, "description": "Items to skip (to resume a cut list)."}
+SKIP_SCHEMA: JsonSchema = {"type": "integer", "minimum": 0, "description": "Items to skip (resumes a cut list)."}
 
 
 def returns_list(operation: Operation) -> bool:
@@ -174,10 +174,9 @@ def build_flat_input(operation: Operation) -> FlatInput:
     for parameter in operation.path_params:
         schema, single = _parameter_schema(parameter)
         argument = path_argument_name(operation, parameter.name)
-        description = (
-            "Bulk sync id." if argument == "bulk_sync_id" else _path_param_description(operation, parameter.name)
-        )
-        add(argument, "path", parameter.name, {**schema, "description": description}, True, single)
+        if not argument.endswith("_id"):  # `sync_id` says what it is; `type` or `filename` need words
+            schema = {**schema, "description": _path_param_description(operation, parameter.name)}
+        add(argument, "path", parameter.name, schema, True, single)
         if argument != parameter.name:
             aliases[parameter.name] = argument
     for parameter in operation.query_params:

@@ -9,10 +9,11 @@ from functools import cache
 from mcp.types import Tool, ToolAnnotations
 
 from polytomic_mcp.catalog import Operation, load_catalog
+from polytomic_mcp.tools.annotations import listed_annotations
 from polytomic_mcp.tools.operations.descriptions import describe, title_for
 from polytomic_mcp.tools.operations.input_schema import ArgumentMap, build_flat_input
 from polytomic_mcp.tools.operations.naming import tool_name
-from polytomic_mcp.tools.schema_shaping import JsonSchema
+from polytomic_mcp.tools.schema_shaping import BRIEF_NOTE, JsonSchema, brief_schema
 from polytomic_mcp.tools.toolsets import toolset_of
 
 
@@ -25,7 +26,8 @@ class OperationTool:
     toolset: str
     title: str
     description: str
-    input_schema: JsonSchema
+    input_schema: JsonSchema  # what arguments are validated against
+    listed_schema: JsonSchema  # what tools/list shows: references inlined, rare nested shapes cut
     arguments: ArgumentMap
 
     @property
@@ -34,20 +36,16 @@ class OperationTool:
 
     def annotations(self) -> ToolAnnotations:
         op = self.operation
-        return ToolAnnotations(
-            title=self.title,
-            read_only_hint=op.read_only,
-            # The hints below only mean something for tools that write.
-            destructive_hint=None if op.read_only else op.destructive,
-            idempotent_hint=None if op.read_only else op.idempotent,
-            open_world_hint=True,
+        hints = ToolAnnotations(
+            read_only_hint=op.read_only, destructive_hint=op.destructive, idempotent_hint=op.idempotent
         )
+        return listed_annotations(hints, self.title)
 
     def to_mcp(self, input_schema: JsonSchema | None = None) -> Tool:
         return Tool(
             name=self.name,
             description=self.description,
-            input_schema=input_schema if input_schema is not None else self.input_schema,
+            input_schema=input_schema if input_schema is not None else self.listed_schema,
             annotations=self.annotations(),
         )
 
@@ -96,13 +94,16 @@ def build_operation_tool(operation: Operation) -> OperationTool:
     flat = build_flat_input(operation)
     poll = operation.async_info.poll if operation.async_info else None
     poll_name = tool_name(load_catalog().get(poll)) if poll else None
+    listed, cut = brief_schema(flat.schema)
+    description = describe(operation, poll_name)
     return OperationTool(
         name=tool_name(operation),
         operation=operation,
         toolset=toolset_of(operation),
         title=title_for(operation),
-        description=describe(operation, poll_name),
+        description=f"{description} {BRIEF_NOTE}" if cut else description,
         input_schema=flat.schema,
+        listed_schema=listed,
         arguments=flat.arguments,
     )
 

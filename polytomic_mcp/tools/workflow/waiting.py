@@ -11,10 +11,15 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Annotated
 
 import anyio
+from pydantic import Field
 
 from polytomic_mcp.tools.context import RequestContext
+
+# The waiting tools' timeout argument; the server caps it at --max-wait (55 s by default).
+TimeoutSeconds = Annotated[float, Field(gt=0, description="Seconds to wait at most (the server caps it).")]
 
 
 @dataclass

@@ -24,9 +24,7 @@ from polytomic_mcp.tools.tool_names import (
 )
 from polytomic_mcp.tools.workflow.executions import SUCCESS, execution_summary, is_terminal, wait_for
 from polytomic_mcp.tools.workflow.schema_cache import ConnectionReadiness, check_connection
-from polytomic_mcp.tools.workflow.waiting import Deadline, bounded_timeout, poll_until
-
-TimeoutSeconds = Annotated[float, Field(gt=0, description="Seconds to wait at most (capped below 60).")]
+from polytomic_mcp.tools.workflow.waiting import Deadline, TimeoutSeconds, bounded_timeout, poll_until
 
 
 async def wait_schemas(
@@ -95,8 +93,8 @@ async def wait_schema_ready(args: WaitSchemaReadyInput, request: RequestContext)
 WAIT_SCHEMA_READY_TOOL = HandWrittenTool(
     name=WAIT_SCHEMA_READY,
     title="Wait for schema caches",
-    description="Wait until connections' schema caches are ready (starts a refresh if none ran). Use after creating "
-    "a connection, before models, targets or syncs. Returns by the timeout with each cache's status.",
+    description="Wait until connections' schema caches are ready (starts a refresh if none ran), after creating a "
+    "connection and before models or syncs. Returns by the timeout with each cache's status.",
     input_model=WaitSchemaReadyInput,
     annotations=ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True),
     handler=wait_schema_ready,

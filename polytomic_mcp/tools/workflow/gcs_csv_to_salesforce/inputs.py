@@ -14,6 +14,7 @@ from pydantic import Field
 
 from polytomic_mcp.errors import ArgumentProblem
 from polytomic_mcp.tools.definition import ToolInput
+from polytomic_mcp.tools.workflow.waiting import TimeoutSeconds
 
 Mode = Literal["create", "update", "updateOrCreate", "remove"]
 Frequency = Literal["manual", "hourly", "daily", "weekly", "continuous"]
@@ -58,7 +59,7 @@ class SyncRequest(ToolInput):
     schedule: Schedule | None = None
     run: Annotated[RunPolicy, Field(description="if_needed: unless it already ran fine.")] = "if_needed"
     dry_run: Annotated[bool, Field(description="Check and show the plan; create nothing.")] = False
-    timeout_s: Annotated[float, Field(gt=0, description="Seconds to wait at most (capped below 60).")] = 45
+    timeout_s: TimeoutSeconds = 45
 
     def problems(self) -> list[ArgumentProblem]:
         """Input combinations that cannot work, found before any API call."""
