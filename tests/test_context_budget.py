@@ -38,6 +38,10 @@ async def test_default_surface_fits_its_budget(profile: str) -> None:
         "call_read_operation",
         "call_write_operation",
         "model_sync_create",
+        "model_sync_update",
+        "model_sync_delete",
+        "bulk_sync_start",
+        "whoami",
     } <= names
 
 
