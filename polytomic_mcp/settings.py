@@ -151,7 +151,8 @@ class Credentials:
 class Settings(BaseSettings):
     """Server settings. Every field is also a `POLYTOMIC_<NAME>` environment variable."""
 
-    model_config = SettingsConfigDict(env_prefix="POLYTOMIC_", extra="ignore", frozen=True)
+    # An empty variable counts as unset (a client that fills optional settings with "" gets the defaults).
+    model_config = SettingsConfigDict(env_prefix="POLYTOMIC_", extra="ignore", frozen=True, env_ignore_empty=True)
 
     api_key: SecretStr | None = Field(default=None, description="Polytomic API key (stdio).")
     base_url: str = Field(default=DEFAULT_BASE_URL, description="API base URL (self-hosted Polytomic).")

@@ -8,6 +8,7 @@ In every sandbox mode a caller without a key acts in one default tenant
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import sys
 from collections.abc import Iterator
@@ -124,12 +125,19 @@ def seed_file_problem(path: str | None) -> str | None:
         finally:
             scratch.close()
     except ApiError as bad:
-        return bad.message
+        return one_line(bad.message)
     except (OSError, UnicodeDecodeError) as unreadable:
         return f"cannot be read ({unreadable})"
     except (ValueError, TypeError, KeyError, AttributeError) as bad_content:
         return f"not a valid seed ({bad_content})"
     return None
+
+
+def one_line(text: str) -> str:
+    """A parser's message on one line: its first line, and where (YAML's messages run over several)."""
+    first, _, rest = text.strip().partition("\n")
+    where = re.search(r"line \d+, column \d+", rest)
+    return f"{first.strip()} ({where.group(0)})" if where else first.strip()
 
 
 def db_file_problem(path: str | None) -> str | None:
