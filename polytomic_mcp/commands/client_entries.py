@@ -18,6 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import tomlkit
+from tomlkit.items import Table
+
 Client = Literal["claude-desktop", "claude-code", "cursor", "vscode", "codex"]
 CLIENTS: tuple[Client, ...] = ("claude-desktop", "claude-code", "cursor", "vscode", "codex")
 Launcher = Literal["path", "uvx", "pipx"]
@@ -103,3 +106,16 @@ def claude_code_command(name: str, launch: Launch) -> str:
         parts += ["--env", f"{variable}={value}"]
     parts += [name, "--", launch.command, *launch.args]
     return shlex.join(parts)
+
+
+def toml_table(server: dict[str, Any]) -> Table:
+    """A Codex `[mcp_servers.NAME]` table for an entry (the env as an inline table), a blank line after it."""
+    table = tomlkit.table()
+    table["command"] = server["command"]
+    table["args"] = server["args"]
+    if server.get("env"):
+        env = tomlkit.inline_table()
+        env.update(server["env"])
+        table["env"] = env
+    table.add(tomlkit.nl())
+    return table

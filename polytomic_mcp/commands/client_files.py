@@ -21,7 +21,7 @@ from typing import Any
 import tomlkit
 from tomlkit.exceptions import TOMLKitError
 
-from polytomic_mcp.commands.client_entries import ROOT_KEYS, Client, vscode_key_input
+from polytomic_mcp.commands.client_entries import ROOT_KEYS, Client, toml_table, vscode_key_input
 from polytomic_mcp.commands.startup import StartupError
 
 
@@ -118,14 +118,7 @@ def _merge_toml(original: str | None, path: Path, name: str, server: dict[str, A
         raise StartupError(f"{path}: 'mcp_servers' is not a table; nothing was changed")
     others = [str(other) for other in servers if other != name]
     replaced = name in servers
-    table = tomlkit.table()
-    table["command"] = server["command"]
-    table["args"] = server["args"]
-    if server.get("env"):
-        env = tomlkit.inline_table()
-        env.update(server["env"])
-        table["env"] = env
-    servers[name] = table
+    servers[name] = toml_table(server)
     return tomlkit.dumps(document), replaced, others
 
 

@@ -27,6 +27,7 @@ from polytomic_mcp.commands.client_entries import (
     claude_code_command,
     entry,
     key_reference,
+    toml_table,
     vscode_key_input,
 )
 from polytomic_mcp.commands.client_files import config_path, merge_server
@@ -45,16 +46,9 @@ def snippet(client: Client, name: str, launch: Launch) -> str:
     if client == "claude-code":
         return claude_code_command(name, launch)
     if client == "codex":
-        table = tomlkit.table()
-        table["command"] = server["command"]
-        table["args"] = server["args"]
-        if server.get("env"):
-            env = tomlkit.inline_table()
-            env.update(server["env"])
-            table["env"] = env
         document = tomlkit.document()
         servers = tomlkit.table(is_super_table=True)
-        servers[name] = table
+        servers[name] = toml_table(server)
         document[ROOT_KEYS[client]] = servers
         return tomlkit.dumps(document).strip()
     wrapper: dict[str, Any] = {ROOT_KEYS[client]: {name: server}}
