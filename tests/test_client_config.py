@@ -109,15 +109,8 @@ def test_the_uvx_and_pipx_forms() -> None:
     assert local["mcpServers"]["polytomic"]["args"][:3] == ["--from", "/wheels/polytomic_mcp.whl", "polytomic-mcp"]
     pipx = json.loads(run_config("cursor", "--sandbox", "--launcher", "pipx").stdout)["mcpServers"]["polytomic"]
     assert Path(pipx["command"]).name == "pipx"
-    assert pipx["args"] == [
-        "run",
-        "--spec",
-        "polytomic-mcp",
-        "polytomic-mcp",
-        "--sandbox",
-        "--access-mode",
-        "full-access",
-    ]
+    sandbox_args = ["--sandbox", "--access-mode", "full-access"]
+    assert pipx["args"] == ["run", "--spec", "polytomic-mcp", "polytomic-mcp", *sandbox_args]
 
 
 # -- writing into real files ------------------------------------------------------------------
