@@ -65,7 +65,7 @@ def csv_facts(rows: list[dict[str, str]], email_column: str = "email") -> CsvFac
     for column in rows[0] if rows else {}:
         values = [(n, r.get(column) or "") for n, r in enumerate(rows, start=1) if (r.get(column) or "").strip()]
         numeric = [v for _, v in values if is_number(v)]
-        if values and len(numeric) >= 0.9 * len(values) and len(numeric) < len(values):
+        if values and len(numeric) >= 0.75 * len(values) and len(numeric) < len(values):
             facts.not_numbers[column] = {n: v for n, v in values if not is_number(v)}
     return facts
 
