@@ -4,7 +4,7 @@ Prints rows per second, peak RSS, and the ratio of the sync's wall time to the t
 ``csv`` module alone takes to read the same file (measured in this run). Targets: ratio ≤ 4,
 peak RSS ≤ 150 MB. The CSV is generated in a temporary folder and deleted afterwards; sandbox
 state is kept in a file there too (``--in-memory`` keeps it in memory, where the million target
-records then count in the RSS). Figures and what was measured: the README's sandbox section.
+records then count in the RSS). Figures and what was measured: docs/sandbox.md.
 
     .venv/bin/python bench/sandbox_sync.py [--rows 1000000] [--in-memory]
 """

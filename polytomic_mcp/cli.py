@@ -1,7 +1,9 @@
-"""Command line: `serve` (stdio by default, `--http`), `sandbox`, `demo`, `tools`.
+"""Command line: `serve` (stdio by default, `--http`), `sandbox`, `demo`, `tools`, `config`.
 
 argparse (standard library) parses flags; pydantic-settings reads the environment; a
-flag given on the command line overrides its environment variable.
+flag given on the command line overrides its environment variable. Setting flags are
+passed on as text and validated by Settings, so a bad value reads the same whichever way
+it came in: the flag, the variable, what was expected and what was got.
 """
 
 from __future__ import annotations
@@ -11,55 +13,103 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from polytomic_mcp import __version__
-from polytomic_mcp.errors import SettingsError
-from polytomic_mcp.settings import Settings
+from pydantic import ValidationError
 
-COMMANDS = ("serve", "sandbox", "demo", "tools")
+from polytomic_mcp import __version__
+from polytomic_mcp.commands.output import quiet_stdout
+from polytomic_mcp.commands.startup import StartupError
+from polytomic_mcp.errors import SettingsError
+from polytomic_mcp.settings import (
+    Settings,
+    comma_items,
+    invalid_setting,
+    setting_env,
+    settings_error,
+)
+
+COMMANDS = ("serve", "sandbox", "demo", "tools", "config")
 
 
 def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
     """Flags that map one-to-one onto Settings fields (`--access-mode` → access_mode)."""
     group = parser.add_argument_group("settings (each also read from its environment variable)")
 
-    def flag(name: str, help_text: str, **kwargs: Any) -> None:
+    def flag(name: str, help_text: str, choices: Sequence[str] = (), **kwargs: Any) -> None:
         field = name.replace("-", "_")
-        env = "POLYTOMIC_" + field.upper()
-        group.add_argument(f"--{name}", dest=field, default=None, help=f"{help_text} [env {env}]", **kwargs)
+        metavar = "{" + ",".join(choices) + "}" if choices else None
+        help_text += f" [env {setting_env(field)}]"
+        group.add_argument(f"--{name}", dest=field, default=None, metavar=metavar, help=help_text, **kwargs)
 
-    flag("sandbox", "run the embedded sandbox and use it as the backend", action="store_const", const=True)
+    group.add_argument(
+        "--sandbox",
+        dest="sandbox",
+        default=None,
+        action="store_const",
+        const=True,
+        help="run the embedded sandbox and use it as the backend; with --base-url, use the sandbox "
+        "already running there [env POLYTOMIC_SANDBOX]",
+    )
     flag(
         "access-mode",
         "read-only or full-access (default: read-only with a key, full-access in the sandbox)",
-        choices=["read-only", "full-access"],
+        ["read-only", "full-access"],
     )
     flag("toolsets", "operation toolsets to list: default, all, or a comma list (see `polytomic-mcp tools`)")
     flag("base-url", "Polytomic API base URL, for self-hosted deployments (default https://app.polytomic.com)")
     flag("api-version", "X-Polytomic-Version header (default 2025-09-18)")
-    flag("auth-mode", "bearer, or partner: send Basic base64(org_id:key)", choices=["bearer", "partner"])
+    flag("auth-mode", "bearer, or partner: send Basic base64(org_id:key)", ["bearer", "partner"])
     flag("partner-org-id", "organization to act in with a partner key")
-    flag("timeout", "seconds allowed for one HTTP attempt (default 30)", type=float)
-    flag("max-retries", "retries of a failed request (default 3)", type=int)
-    flag("retry-budget", "seconds one API call may take including retries (default 45)", type=float)
-    flag("max-wait", "upper bound in seconds for any waiting tool (default 55)", type=float)
-    flag("poll-interval", "seconds between the first polls of a waiting tool (default 1; backs off)", type=float)
-    flag(
-        "max-tools",
-        "most tools to list; whole toolsets are left out past it (default 128; 0 = no cap)",
-        type=int,
-    )
-    flag("result-tokens", "size budget of one tool result in tokens (default 6000)", type=int)
+    flag("timeout", "seconds allowed for one HTTP attempt (default 30)")
+    flag("max-retries", "retries of a failed request (default 3)")
+    flag("retry-budget", "seconds one API call may take including retries (default 45)")
+    flag("max-wait", "upper bound in seconds for any waiting tool (default 55)")
+    flag("poll-interval", "seconds between the first polls of a waiting tool (default 1; backs off)")
+    flag("max-tools", "most tools to list; whole toolsets are left out past it (default 128; 0 = no cap)")
+    flag("result-tokens", "size budget of one tool result in tokens (default 6000)")
     flag(
         "client-profile",
         "tool-schema profile: auto (from clientInfo), standard, inline ($refs inlined) or gemini",
-        choices=["auto", "standard", "inline", "gemini"],
+        ["auto", "standard", "inline", "gemini"],
     )
     flag("allowed-hosts", "HTTP: extra allowed Host header values, comma list (e.g. mcp.example.com)")
     flag("allowed-origins", "HTTP: allowed Origin header values, comma list")
-    flag("sandbox-clock", "sandbox clock: real (demo delays) or step (tests)", choices=["real", "step"])
+    flag("sandbox-clock", "sandbox clock: real (demo delays) or step (tests)", ["real", "step"])
     flag("sandbox-seed", "sandbox seed file (JSON or YAML); default: the packaged seed")
     flag("sandbox-db", "sandbox SQLite file (default: in memory)")
-    flag("log-level", "server log level on stderr (default WARNING)")
+    flag("log-level", "server log level on stderr (default WARNING)", ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"])
+
+
+def _add_config_command(commands: Any) -> None:
+    from polytomic_mcp.commands.client_entries import CLIENTS, LAUNCHERS, PACKAGE
+
+    config = commands.add_parser(
+        "config",
+        help="print (or --write) a client's configuration for this server",
+        description="Print the configuration that makes CLIENT start this server, or merge it into the "
+        "client's own file with --write (a backup is kept, other servers stay).",
+    )
+    config.add_argument("client", choices=CLIENTS, help="the MCP client to configure")
+    config.add_argument("--sandbox", action="store_true", help="run the offline sandbox (no key needed)")
+    config.add_argument(
+        "--access-mode",
+        choices=["read-only", "full-access"],
+        default=None,
+        help="what the agent may do (default: read-only with a key, full-access with --sandbox)",
+    )
+    config.add_argument(
+        "--launcher",
+        choices=LAUNCHERS,
+        default="path",
+        help="path: this installation by absolute path (default); uvx or pipx: run the package through them",
+    )
+    config.add_argument(
+        "--package",
+        default=PACKAGE,
+        help=f"with --launcher uvx/pipx: the package to run (default {PACKAGE}; a wheel, folder or git URL works)",
+    )
+    config.add_argument("--name", default="polytomic", help="the server's name in the client (default polytomic)")
+    config.add_argument("--write", action="store_true", help="merge it into the client's configuration file")
+    config.add_argument("--file", default=None, help="the configuration file to write (default: the client's own)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -96,17 +146,36 @@ def build_parser() -> argparse.ArgumentParser:
         "--profile", default=None, choices=["standard", "inline", "gemini"], help="client profile to shape schemas for"
     )
     _add_settings_flags(tools)
+    _add_config_command(commands)
     return parser
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    """Settings from the environment, overridden by the flags that were given."""
+    """Settings from the environment, overridden by the flags that were given; checked as a whole."""
     overrides = {
         name: value
         for name, value in vars(args).items()
         if value is not None and name in Settings.model_fields and name != "api_key"
     }
-    return Settings(**overrides)
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as invalid:
+        raise settings_error(invalid, from_flags=overrides) from None
+    check_toolsets(settings, "toolsets" in overrides)
+    return settings
+
+
+def check_toolsets(settings: Settings, from_flag: bool) -> None:
+    from polytomic_mcp.tools.toolsets import ALL_TOOLSETS, ToolsetSelection, UnknownToolsetError
+
+    try:
+        ToolsetSelection.parse(settings.toolsets)
+    except UnknownToolsetError:
+        known = ("default", "all", *ALL_TOOLSETS)
+        unknown = next(item for item in comma_items(settings.toolsets) if item not in known)
+        source = "--toolsets" if from_flag else setting_env("toolsets")
+        expected = "default, all, or a comma list of " + ", ".join(ALL_TOOLSETS)
+        raise invalid_setting("toolsets", settings.toolsets, source, expected, f"no toolset {unknown!r}") from None
 
 
 def _normalise_argv(argv: Sequence[str]) -> list[str]:
@@ -116,29 +185,39 @@ def _normalise_argv(argv: Sequence[str]) -> list[str]:
     return args
 
 
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "sandbox":
+        from polytomic_mcp.commands.sandbox_command import run_sandbox
+
+        return run_sandbox(args)
+    if args.command == "demo":
+        from polytomic_mcp.commands.demo import run_demo
+
+        return run_demo(args)
+    if args.command == "config":
+        from polytomic_mcp.commands.config_command import run_config
+
+        return run_config(args)
+    settings = settings_from(args)
+    if args.command == "tools":
+        from polytomic_mcp.commands.tools_report import run_tools_report
+
+        return run_tools_report(settings, args)
+    from polytomic_mcp.commands.serve import run_serve
+
+    return run_serve(settings, args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(_normalise_argv(sys.argv[1:] if argv is None else argv))
     try:
-        if args.command == "sandbox":
-            from polytomic_mcp.commands.sandbox_command import run_sandbox
-
-            return run_sandbox(args)
-        if args.command == "demo":
-            from polytomic_mcp.commands.demo import run_demo
-
-            return run_demo(args)
-        settings = settings_from(args)
-        if args.command == "tools":
-            from polytomic_mcp.commands.tools_report import run_tools_report
-
-            return run_tools_report(settings, args)
-        from polytomic_mcp.commands.serve import run_serve
-
-        return run_serve(settings, args)
-    except SettingsError as bad:
+        return _run(args)
+    except (SettingsError, StartupError) as bad:
         print(f"polytomic-mcp: {bad}", file=sys.stderr)
         return 2
-    except ValueError as bad:  # pydantic validation of settings
-        print(f"polytomic-mcp: invalid setting: {bad}", file=sys.stderr)
-        return 2
+    except BrokenPipeError:  # the reader went away (`| head`): stop quietly
+        quiet_stdout()
+        return 0
+    except KeyboardInterrupt:
+        return 130

@@ -2,32 +2,25 @@
 
 Each request's `Authorization: Bearer <Polytomic key>` is the key its API calls use, so
 one server serves many users. With neither a request key nor a server key the request is
-refused with 401 before it reaches MCP.
+refused with 401 before it reaches MCP. With the sandbox as backend the server always has
+a key (the default tenant's), and the sandbox's `/sandbox/*` admin routes are served next to
+`/mcp` (admin_proxy.py).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+import socket
 
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from polytomic_mcp.admin_proxy import SandboxAdminRoutes
 from polytomic_mcp.server import PolytomicServer
-from polytomic_mcp.settings import Settings, bearer_token
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+from polytomic_mcp.settings import Settings, bearer_token, comma_items
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
-
-
-def _split(value: str) -> list[str]:
-    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 def transport_security(settings: Settings, host: str) -> TransportSecuritySettings:
@@ -39,9 +32,9 @@ def transport_security(settings: Settings, host: str) -> TransportSecuritySettin
     hosts = [f"{name}:*" for name in LOOPBACK_HOSTS] + list(LOOPBACK_HOSTS)
     if host not in ("0.0.0.0", "::", "", *LOOPBACK_HOSTS):
         hosts += [host, f"{host}:*"]
-    hosts += _split(settings.allowed_hosts)
+    hosts += comma_items(settings.allowed_hosts)
     origins = [f"http://{name}:*" for name in LOOPBACK_HOSTS] + [f"http://{name}" for name in LOOPBACK_HOSTS]
-    origins += _split(settings.allowed_origins)
+    origins += comma_items(settings.allowed_origins)
     return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins)
 
 
@@ -80,18 +73,28 @@ class RequireKey:
         await send({"type": "http.response.body", "body": body})
 
 
-def build_http_app(server: PolytomicServer, settings: Settings, host: str, stateless: bool) -> Starlette:
-    app = server.streamable_http_app(
-        stateless_http=stateless,
-        transport_security=transport_security(settings, host),
-        host=host,
-    )
-    app.add_middleware(RequireKey, server_has_key=settings.server_credentials() is not None)
-    return app
+def build_http_app(
+    server: PolytomicServer, settings: Settings, host: str, stateless: bool, sandbox_url: str | None = None
+) -> ASGIApp:
+    """The MCP app; with `sandbox_url`, also the sandbox's admin routes under the same checks."""
+    security = transport_security(settings, host)
+    app: Starlette = server.streamable_http_app(stateless_http=stateless, transport_security=security, host=host)
+    credentials = settings.server_credentials()
+    app.add_middleware(RequireKey, server_has_key=credentials is not None)
+    if sandbox_url is None or credentials is None:
+        return app
+    return SandboxAdminRoutes(app, sandbox_url, credentials.authorization(), security)
 
 
-def serve_http(server: PolytomicServer, settings: Settings, host: str, port: int, stateless: bool) -> None:
-    import uvicorn
+def serve_http(
+    server: PolytomicServer,
+    settings: Settings,
+    sock: socket.socket,
+    host: str,
+    stateless: bool,
+    sandbox_url: str | None = None,
+) -> None:
+    """Serve until interrupted on a socket bound to `host` beforehand (see commands/startup.py)."""
+    from polytomic_mcp.commands.startup import run_uvicorn
 
-    app = build_http_app(server, settings, host, stateless)
-    uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower())
+    run_uvicorn(build_http_app(server, settings, host, stateless, sandbox_url), sock, settings.log_level)

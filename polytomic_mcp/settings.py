@@ -8,12 +8,14 @@ passes flags in as overrides, so a flag always beats the environment.
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
+import re
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from polytomic_mcp.catalog import load_catalog
@@ -41,6 +43,73 @@ class AccessMode(StrEnum):
 
 
 AuthMode = Literal["bearer", "partner"]
+
+
+def setting_flag(field: str) -> str:
+    """The command-line flag of a Settings field (`max_tools` → `--max-tools`)."""
+    return "--" + field.replace("_", "-")
+
+
+def setting_env(field: str) -> str:
+    """The environment variable of a Settings field (`max_tools` → `POLYTOMIC_MAX_TOOLS`)."""
+    return "POLYTOMIC_" + field.upper()
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+# What each setting accepts, in the words an error message uses ("expected …").
+EXPECTED: dict[str, str] = {
+    "api_key": "a Polytomic API key",
+    "base_url": "an http:// or https:// URL with a host, e.g. https://app.polytomic.com (a bare host gets https://)",
+    "api_version": "an API version date YYYY-MM-DD, e.g. 2025-09-18",
+    "access_mode": "read-only or full-access",
+    "toolsets": "default, all, or a comma list of toolsets (see `polytomic-mcp tools --help`)",
+    "auth_mode": "bearer or partner",
+    "partner_org_id": "a Polytomic organization id",
+    "sandbox": "true or false (also 1/0, yes/no, on/off)",
+    "timeout": "a number of seconds greater than 0",
+    "max_retries": "a whole number from 0 to 10",
+    "retry_budget": "a number of seconds greater than 0",
+    "max_wait": "a number of seconds greater than 0",
+    "max_tools": "a whole number, 0 or more (0 = no cap)",
+    "poll_interval": "a number of seconds greater than 0",
+    "result_tokens": "a whole number of tokens, 500 or more",
+    "client_profile": "auto, standard, inline or gemini",
+    "allowed_hosts": "a comma list of host names, each optionally with :port or :* (e.g. mcp.example.com:*)",
+    "allowed_origins": "a comma list of origins scheme://host[:port|:*] (e.g. https://app.example.com)",
+    "sandbox_clock": "real or step",
+    "sandbox_seed": "a readable JSON or YAML seed file",
+    "sandbox_db": "a SQLite file, or a new file in an existing folder",
+    "log_level": "one of " + ", ".join(LOG_LEVELS),
+}
+
+
+def invalid_setting(
+    field: str, got: object, source: str | None = None, expected: str | None = None, problem: str | None = None
+) -> SettingsError:
+    """One line naming the flag, the environment variable, what was expected and what was got.
+
+    `source` says where the value came from (the flag or the variable) when that is known;
+    `problem` says what is wrong with it when the expectation alone does not.
+    """
+    shown = "nothing" if got is None or got == "" else repr(got if isinstance(got, str) else str(got))
+    origin = f" (from {source})" if source else ""
+    why = f": {problem}" if problem else ""
+    return SettingsError(
+        f"invalid setting {setting_flag(field)} / {setting_env(field)}: "
+        f"expected {expected or EXPECTED.get(field, 'a valid value')}, got {shown}{origin}{why}"
+    )
+
+
+def settings_error(error: ValidationError, from_flags: Collection[str] = ()) -> SettingsError:
+    """A pydantic validation error as one readable line per setting (no internal names, no URLs)."""
+    lines = []
+    for item in error.errors(include_url=False):
+        field = str(item["loc"][0]) if item["loc"] else ""
+        source = setting_flag(field) if field in from_flags else setting_env(field)
+        got: Any = "<hidden>" if field == "api_key" else item.get("input")
+        lines.append(str(invalid_setting(field, got, source)))
+    return SettingsError("\n".join(lines))
 
 
 def parse_access_mode(value: str, source: str) -> AccessMode:
@@ -79,7 +148,8 @@ class Credentials:
 class Settings(BaseSettings):
     """Server settings. Every field is also a `POLYTOMIC_<NAME>` environment variable."""
 
-    model_config = SettingsConfigDict(env_prefix="POLYTOMIC_", extra="ignore", frozen=True)
+    # An empty variable counts as unset (a client that fills optional settings with "" gets the defaults).
+    model_config = SettingsConfigDict(env_prefix="POLYTOMIC_", extra="ignore", frozen=True, env_ignore_empty=True)
 
     api_key: SecretStr | None = Field(default=None, description="Polytomic API key (stdio).")
     # The catalog holds the API's public base URL and the version it describes.
@@ -125,6 +195,48 @@ class Settings(BaseSettings):
             return parse_access_mode(value, "POLYTOMIC_ACCESS_MODE")
         return value
 
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        text = value.strip()
+        parts = urlsplit(text if "://" in text else f"https://{text}")
+        if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in text):
+            raise ValueError("not an http(s) URL")
+        return value
+
+    @field_validator("api_version")
+    @classmethod
+    def _api_version(cls, value: str) -> str:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+            raise ValueError("not a YYYY-MM-DD date")
+        return value.strip()
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        if value.strip().upper() not in LOG_LEVELS:
+            raise ValueError("unknown log level")
+        return value.strip().upper()
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _allowed_hosts(cls, value: str) -> str:
+        for item in comma_items(value):
+            host = item[:-2] if item.endswith(":*") else item
+            if "://" in item or "/" in item or not urlsplit(f"//{host}").hostname:
+                raise ValueError("not a host name")
+        return value
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _allowed_origins(cls, value: str) -> str:
+        for item in comma_items(value):
+            origin = item[:-2] if item.endswith(":*") else item
+            parts = urlsplit(origin)
+            if not parts.scheme or not parts.hostname or parts.path not in ("", "/"):
+                raise ValueError("not an origin")
+        return value
+
     @property
     def effective_access_mode(self) -> AccessMode:
         if self.access_mode is not None:
@@ -140,6 +252,10 @@ class Settings(BaseSettings):
         return (
             f"sandbox (embedded, clock={self.sandbox_clock})" if self.sandbox else f"Polytomic API at {self.base_url}"
         )
+
+
+def comma_items(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 @dataclass(frozen=True, slots=True)

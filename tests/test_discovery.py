@@ -1,4 +1,5 @@
-"""search_operations, describe_operation and call_operation: the whole API from three tools."""
+"""search_operations, describe_operation, call_read_operation and call_write_operation: the
+whole API from four tools."""
 
 from __future__ import annotations
 

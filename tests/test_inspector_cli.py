@@ -235,7 +235,17 @@ def inspector(tmp_path_factory: pytest.TempPathFactory) -> Inspector:
 
 @pytest.fixture(scope="module")
 def http_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A streamable HTTP server on a free loopback port; stopped by a finalizer."""
+    """A streamable HTTP server over the sandbox on a free loopback port; stopped by a finalizer."""
+    return _serve_http(request, tmp_path_factory, SERVER_FLAGS)
+
+
+@pytest.fixture(scope="module")
+def api_http_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A streamable HTTP server for the real API and without a server key (the API is never reached)."""
+    return _serve_http(request, tmp_path_factory, ["--toolsets", TOOLSETS])
+
+
+def _serve_http(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, flags: list[str]) -> str:
     logs = tmp_path_factory.mktemp("http-server")
     for attempt in range(3):  # a free port can be taken between probing and binding
         port = _free_port()
@@ -243,7 +253,7 @@ def http_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         log_path = logs / f"stderr-{attempt}.log"
         with log_path.open("w", encoding="utf-8") as log:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "polytomic_mcp", "serve", "--http", "--port", str(port), *SERVER_FLAGS],
+                [sys.executable, "-m", "polytomic_mcp", "serve", "--http", "--port", str(port), *flags],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -342,9 +352,11 @@ def test_prompts_list(inspector: Inspector, target: list[str], era: list[str]) -
     assert not missing, f"prompts missing from prompts/list: {sorted(missing)}; listed: {sorted(names)}"
 
 
-def test_http_without_authorization_is_refused(inspector: Inspector, http_url: str) -> None:
-    """The header above is what lets the Inspector in: without it the server answers 401."""
-    run = inspector.run(["--transport", "http", "--server-url", http_url, "--stored-auth-only"], "tools/list")
+def test_http_without_authorization_is_refused(inspector: Inspector, api_http_url: str) -> None:
+    """Against the real API, the header above is what lets the Inspector in: without it the server
+    answers 401. (Over the sandbox a request without a key acts in the default tenant instead:
+    tests/test_http_sandbox.py.)"""
+    run = inspector.run(["--transport", "http", "--server-url", api_http_url, "--stored-auth-only"], "tools/list")
     assert run.returncode != 0, run.describe()
     assert "tools" not in run.stdout, run.describe()
     assert "auth" in (run.stdout + run.stderr).lower(), run.describe()

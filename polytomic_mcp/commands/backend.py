@@ -1,15 +1,28 @@
-"""Choosing the backend: the real API (a key), or the embedded sandbox started in-process."""
+"""Choosing the backend: the real API (a key), the embedded sandbox started in-process, or a
+sandbox that is already running (`--sandbox` with `--base-url`, e.g. one started by
+`polytomic-mcp sandbox` and shared by several servers or evaluation runs).
+
+In every sandbox mode a caller without a key acts in one default tenant
+(`SANDBOX_TENANT_KEY`); over HTTP a request's own bearer key still selects its own tenant.
+"""
 
 from __future__ import annotations
 
+import re
+import sqlite3
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
 
+import httpx
 from pydantic import SecretStr
 
-from polytomic_mcp.settings import Settings
+from polytomic_mcp.client import normalize_base_url
+from polytomic_mcp.commands.startup import StartupError
+from polytomic_mcp.settings import Settings, invalid_setting
 
 SANDBOX_TENANT_KEY = "sandbox-default"
 
@@ -27,34 +40,132 @@ class Backend:
     settings: Settings
     base_url: str
     label: str
+    is_sandbox: bool = False
+
+
+def with_default_tenant(settings: Settings) -> Settings:
+    """Sandbox settings with the default tenant's key when no key is configured."""
+    if settings.server_credentials() is not None:
+        return settings
+    return settings.model_copy(update={"api_key": SecretStr(SANDBOX_TENANT_KEY)})
 
 
 @contextmanager
-def open_backend(settings: Settings, default_tenant: bool = True) -> Iterator[Backend]:
-    """The API to talk to; with --sandbox, a sandbox on a loopback port for the duration.
-
-    `default_tenant` gives stdio a sandbox key when none is set. Over HTTP every request
-    brings its own key instead (no key and no server key → 401).
-    """
+def open_backend(settings: Settings) -> Iterator[Backend]:
+    """The API to talk to; with --sandbox, a sandbox for the duration (started here or already running)."""
     if not settings.sandbox:
-        yield Backend(settings, settings.base_url, settings.backend_label())
+        yield Backend(settings, settings.base_url, f"Polytomic API at {settings.base_url}")
         return
+    settings = with_default_tenant(settings)
+    if "base_url" in settings.model_fields_set:
+        yield shared_sandbox(settings)
+        return
+    with embedded_sandbox(settings) as backend:
+        yield backend
+
+
+def shared_sandbox(settings: Settings) -> Backend:
+    """A sandbox already running at --base-url; checked once, so a wrong URL fails at start."""
+    url = normalize_base_url(settings.base_url)
+    credentials = settings.server_credentials()
+    headers = {"Authorization": credentials.authorization()} if credentials else {}
+    try:
+        answer = httpx.get(f"{url}/sandbox/clock", headers=headers, timeout=settings.timeout)
+        clock = answer.json()["data"]["mode"] if answer.status_code == 200 else None
+    except (httpx.HTTPError, ValueError, KeyError, TypeError):
+        clock = None
+    if clock is None:
+        raise StartupError(
+            f"--sandbox with --base-url {url}: no polytomic-mcp sandbox answers there "
+            "(start one with `polytomic-mcp sandbox`, or drop --base-url / POLYTOMIC_BASE_URL to embed one)"
+        )
+    return Backend(settings, url, f"sandbox at {url} (shared, clock={clock})", is_sandbox=True)
+
+
+@contextmanager
+def embedded_sandbox(settings: Settings) -> Iterator[Backend]:
     from polytomic_mcp.sandbox import SandboxConfig, start_sandbox
 
+    for field, problem in (
+        ("sandbox_seed", seed_file_problem(settings.sandbox_seed)),
+        ("sandbox_db", db_file_problem(settings.sandbox_db)),
+    ):
+        if problem:
+            raise invalid_setting(field, getattr(settings, field), problem=problem)
     config = SandboxConfig(db_path=settings.sandbox_db, seed=settings.sandbox_seed, clock=settings.sandbox_clock)
-    with start_sandbox(config) as sandbox:
-        if settings.api_key is None and default_tenant:
-            # Any key is a sandbox tenant; stdio needs one to call with.
-            settings = settings.model_copy(update={"api_key": SecretStr(SANDBOX_TENANT_KEY)})
-        yield Backend(settings, sandbox.base_url, f"sandbox at {sandbox.base_url} (clock={settings.sandbox_clock})")
+    try:
+        sandbox = start_sandbox(config)
+    except sqlite3.Error as broken:
+        raise invalid_setting("sandbox_db", settings.sandbox_db, problem=str(broken)) from None
+    with sandbox:
+        label = f"sandbox at {sandbox.base_url} (embedded, clock={settings.sandbox_clock})"
+        yield Backend(settings, sandbox.base_url, label, is_sandbox=True)
 
 
-def announce(backend: Backend, transport: str) -> None:
+def seed_file_problem(path: str | None) -> str | None:
+    """What keeps a seed file from loading, or None; found at start, not on the first request.
+
+    The seed is loaded into a scratch in-memory store with the sandbox's own loader, so
+    every problem the first tenant would hit (a bad document, an unknown section, a file it
+    names that is missing) shows here.
+    """
+    if path is None:
+        return None
+    from polytomic_mcp.sandbox.errors import ApiError
+    from polytomic_mcp.sandbox.store import Store
+    from polytomic_mcp.sandbox.world import seed
+
+    if not Path(path).is_file():
+        return "no such file" if not Path(path).exists() else "not a file"
+    try:
+        document, base = seed.resolve(path)
+        scratch = Store(None)
+        try:
+            seed.apply(scratch, "seed-check", document, base)
+        finally:
+            scratch.close()
+    except ApiError as bad:
+        return one_line(bad.message)
+    except (OSError, UnicodeDecodeError) as unreadable:
+        return f"cannot be read ({unreadable})"
+    except (ValueError, TypeError, KeyError, AttributeError) as bad_content:
+        return f"not a valid seed ({bad_content})"
+    return None
+
+
+def one_line(text: str) -> str:
+    """A parser's message on one line: its first line, and where (YAML's messages run over several)."""
+    first, _, rest = text.strip().partition("\n")
+    where = re.search(r"line \d+, column \d+", rest)
+    return f"{first.strip()} ({where.group(0)})" if where else first.strip()
+
+
+def db_file_problem(path: str | None) -> str | None:
+    """What keeps the sandbox from opening a database file, or None (a new file is fine)."""
+    if path is None:
+        return None
+    target = Path(path)
+    if target.is_dir():
+        return "a folder, not a file"
+    if not target.exists():
+        return None if target.parent.is_dir() else f"its folder {str(target.parent)!r} does not exist"
+    try:
+        probe = sqlite3.connect(f"file:{quote(str(target.resolve()))}?mode=ro", uri=True)
+        try:
+            probe.execute("SELECT name FROM sqlite_master LIMIT 1").fetchall()
+        finally:
+            probe.close()
+    except sqlite3.Error as broken:
+        return f"not a SQLite database ({broken})"
+    return None
+
+
+def announce(backend: Backend, transport: str, extra: str = "") -> None:
     """One line on stderr: backend, access mode, toolsets. Never the key."""
     settings = backend.settings
     print(
         f"polytomic-mcp: backend={backend.label} access={settings.effective_access_mode.value} "
-        f"toolsets={settings.toolsets} transport={transport}",
+        f"toolsets={settings.toolsets} transport={transport}{extra}",
         file=sys.stderr,
         flush=True,
     )

@@ -8,7 +8,9 @@ import sys
 import anyio
 
 from polytomic_mcp.commands.backend import NO_BACKEND, announce, open_backend
-from polytomic_mcp.settings import Settings
+from polytomic_mcp.commands.startup import listening_socket
+from polytomic_mcp.commands.tool_cap import LeftOut, describe_left_out, left_out_toolsets
+from polytomic_mcp.settings import RequestScope, Settings, invalid_setting
 
 
 def run_serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -16,16 +18,32 @@ def run_serve(settings: Settings, args: argparse.Namespace) -> int:
     if not settings.sandbox and settings.server_credentials() is None and not http:
         print(NO_BACKEND, file=sys.stderr)
         return 2
+    if not http and settings.auth_mode == "partner" and not settings.partner_org_id:
+        # Over HTTP a request may name the organization in a header; on stdio nothing else can.
+        raise invalid_setting("partner_org_id", None, expected="an organization id when --auth-mode is partner")
     from polytomic_mcp.server import build_server
 
-    with open_backend(settings, default_tenant=not http) as backend:
+    sock = listening_socket(args.host, args.port) if http else None  # a busy port fails before anything starts
+    with open_backend(settings) as backend:
         server = build_server(backend.settings, backend.base_url)
-        if not http:
+        scope = RequestScope(backend.settings.server_credentials(), backend.settings.effective_access_mode)
+        left_out = anyio.run(left_out_toolsets, server, scope)
+        if sock is None:
             announce(backend, "stdio")
+            report_left_out(left_out, backend.settings)
             anyio.run(server.run_stdio_async)
             return 0
         from polytomic_mcp.http_app import serve_http
 
-        announce(backend, f"http://{args.host}:{args.port}/mcp")
-        serve_http(server, backend.settings, host=args.host, port=args.port, stateless=args.stateless)
+        address = f"http://{args.host}:{args.port}"
+        admin = f" admin={address}/sandbox/" if backend.is_sandbox else ""
+        announce(backend, f"{address}/mcp", admin)
+        report_left_out(left_out, backend.settings)
+        sandbox_url = backend.base_url if backend.is_sandbox else None
+        serve_http(server, backend.settings, sock, args.host, args.stateless, sandbox_url)
     return 0
+
+
+def report_left_out(left_out: list[LeftOut], settings: Settings) -> None:
+    if left_out:
+        print(f"polytomic-mcp: {describe_left_out(left_out, settings)}", file=sys.stderr, flush=True)

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from dataclasses import dataclass
 
 import anyio
 from mcp.types import Tool
 
+from polytomic_mcp.commands.output import say
+from polytomic_mcp.commands.tool_cap import LeftOut, describe_left_out, left_out_toolsets
 from polytomic_mcp.settings import RequestScope, Settings
 from polytomic_mcp.tokens import count_json_tokens, tokenizer_name
 from polytomic_mcp.tools.profiles import choose_profile
@@ -31,11 +34,18 @@ def tool_wire(tool: Tool) -> dict[str, object]:
 
 async def listed_tools(settings: Settings, profile: str | None = None) -> list[Tool]:
     """The tools/list a client would get with these settings (no backend is contacted)."""
+    tools, _ = await listing_and_left_out(settings, profile)
+    return tools
+
+
+async def listing_and_left_out(settings: Settings, profile: str | None = None) -> tuple[list[Tool], list[LeftOut]]:
+    """The listing, and the toolsets the tool cap kept out of it."""
     from polytomic_mcp.server import build_server
 
     server = build_server(settings, settings.base_url)
     scope = RequestScope(settings.server_credentials(), settings.effective_access_mode)
-    return await server.tools_listing(scope, choose_profile(profile or settings.client_profile, None))
+    chosen = choose_profile(profile or settings.client_profile, None)
+    return await server.tools_listing(scope, chosen), await left_out_toolsets(server, scope, chosen)
 
 
 def group_of(tool: Tool, groups: dict[str, str]) -> str:
@@ -51,7 +61,9 @@ def costs(tools: list[Tool]) -> tuple[list[ToolCost], int]:
     return per_tool, total
 
 
-def render_table(per_tool: list[ToolCost], total: int, settings: Settings, profile: str) -> str:
+def render_table(
+    per_tool: list[ToolCost], total: int, settings: Settings, profile: str, left_out: list[LeftOut]
+) -> str:
     lines = [
         f"access mode: {settings.effective_access_mode.value}   toolsets: {settings.toolsets}   "
         f"profile: {profile}   tokenizer: {tokenizer_name()}",
@@ -65,12 +77,16 @@ def render_table(per_tool: list[ToolCost], total: int, settings: Settings, profi
         lines += [f"  {c.tokens:6}  {c.name}" for c in items]
     lines.append("")
     lines.append(f"total: {len(per_tool)} tools, {total} tokens (whole tools/list result)")
+    if left_out:
+        lines.append(describe_left_out(left_out, settings))
     return "\n".join(lines)
 
 
 def run_tools_report(settings: Settings, args: argparse.Namespace) -> int:
-    tools = anyio.run(listed_tools, settings, args.profile)
+    tools, left_out = anyio.run(listing_and_left_out, settings, args.profile)
     per_tool, total = costs(tools)
+    if left_out:
+        print(f"polytomic-mcp: {describe_left_out(left_out, settings)}", file=sys.stderr, flush=True)
     if args.json:
         report = {
             "tokenizer": tokenizer_name(),
@@ -78,8 +94,10 @@ def run_tools_report(settings: Settings, args: argparse.Namespace) -> int:
             "toolsets": settings.toolsets,
             "total_tokens": total,
             "tools": [{"group": c.group, "name": c.name, "tokens": c.tokens} for c in per_tool],
+            "left_out": [{"toolset": item.toolset, "tools": item.tools} for item in left_out],
         }
-        print(json.dumps(report, indent=1))
+        say(json.dumps(report, indent=1))
     else:
-        print(render_table(per_tool, total, settings, choose_profile(args.profile or settings.client_profile, None)))
+        profile = choose_profile(args.profile or settings.client_profile, None)
+        say(render_table(per_tool, total, settings, profile, left_out))
     return 0
