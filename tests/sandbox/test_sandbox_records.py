@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from polytomic_mcp.sandbox.store import Store
+from polytomic_mcp.sandbox.state.store import Store
 from polytomic_mcp.sandbox.world import records, salesforce
 from polytomic_mcp.sandbox.world.records import Batch, BatchCounts, Mode, RecordWriter
 from polytomic_mcp.sandbox.world.salesforce import ObjectDef, normalize

@@ -8,10 +8,11 @@ import secrets
 from typing import Any
 from urllib.parse import urlencode
 
-from polytomic_mcp.sandbox import schema_cache
-from polytomic_mcp.sandbox.context import Call, Reply, envelope, handles, new_id
+from polytomic_mcp.sandbox.engine import schema_cache
 from polytomic_mcp.sandbox.errors import ApiError, bad_request, not_found
-from polytomic_mcp.sandbox.validation import check_against
+from polytomic_mcp.sandbox.http.context import Call, Reply, envelope, handles
+from polytomic_mcp.sandbox.http.validation import check_against
+from polytomic_mcp.sandbox.state.runtime import new_id
 from polytomic_mcp.sandbox.world import files, salesforce
 from polytomic_mcp.sandbox.world.connection_types import TYPES, ConnectionType
 
@@ -227,7 +228,7 @@ def _save_and_answer(call: Call, doc: dict[str, Any], auth_url: str | None) -> R
     """Store a created or updated connection; a healthy one starts caching its schemas."""
     call.store.put(call.org, KIND, doc["id"], doc)
     if doc["status"] == "healthy":
-        schema_cache.start_refresh(call, doc["id"])
+        schema_cache.begin(call.runtime, call.org, doc["id"])
     view = public_view(call, doc, full=False)
     if auth_url:
         view["auth_url"] = auth_url

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import secrets
 
-from polytomic_mcp.sandbox.context import Call, Reply, envelope, handles, new_id
 from polytomic_mcp.sandbox.errors import not_found
-from polytomic_mcp.sandbox.store import join_key
+from polytomic_mcp.sandbox.http.context import Call, Reply, envelope, handles
+from polytomic_mcp.sandbox.state.runtime import new_id
+from polytomic_mcp.sandbox.state.store import join_key
 
 HARBORS = "/api/harbors"
 CONTEXTS = "/api/harbors/{}/contexts"

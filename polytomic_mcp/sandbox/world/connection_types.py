@@ -1,7 +1,8 @@
 """Connection types the sandbox offers: configuration JSON Schemas, capabilities, OAuth use.
 
-Configuration keys follow Polytomic's own schemas (reference.md §5). ``sensitive: true``
-marks members that are write-only: they are accepted, kept, and masked on every read.
+Configuration keys are Polytomic's own (as its terraform provider's generated schemas name
+them). ``sensitive: true`` marks members that are write-only: they are accepted, kept, and
+masked on every read.
 """
 
 from __future__ import annotations

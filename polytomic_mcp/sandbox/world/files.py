@@ -17,7 +17,7 @@ from datetime import date, datetime
 from typing import IO
 
 from polytomic_mcp.sandbox.errors import bad_request, not_found
-from polytomic_mcp.sandbox.store import Store
+from polytomic_mcp.sandbox.state.store import Store
 
 SAMPLE_ROWS = 200
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")

@@ -27,7 +27,7 @@ from itertools import chain
 from typing import Any, Literal
 
 from polytomic_mcp.sandbox.errors import bad_request
-from polytomic_mcp.sandbox.store import Store
+from polytomic_mcp.sandbox.state.store import Store
 from polytomic_mcp.sandbox.world.salesforce import (
     FieldDef,
     ObjectDef,

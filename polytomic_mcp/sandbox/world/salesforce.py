@@ -24,7 +24,7 @@ from datetime import date, datetime
 from typing import Any
 
 from polytomic_mcp.sandbox.errors import bad_request
-from polytomic_mcp.sandbox.store import Store
+from polytomic_mcp.sandbox.state.store import Store
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 NUMERIC_TYPES = frozenset({"double", "currency", "percent", "int"})

@@ -25,7 +25,7 @@ from typing import Any
 import yaml
 
 from polytomic_mcp.sandbox.errors import bad_request
-from polytomic_mcp.sandbox.store import Store
+from polytomic_mcp.sandbox.state.store import Store
 from polytomic_mcp.sandbox.world import files, records, salesforce
 from polytomic_mcp.sandbox.world.standard_objects import STANDARD_OBJECTS
 

@@ -18,13 +18,14 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from polytomic_mcp.sandbox import faults, schema_cache
-from polytomic_mcp.sandbox.clock import iso
+from polytomic_mcp.sandbox.engine import schema_cache
 from polytomic_mcp.sandbox.errors import ApiError, bad_request
+from polytomic_mcp.sandbox.http import faults
+from polytomic_mcp.sandbox.state.clock import iso
 from polytomic_mcp.sandbox.world import files, salesforce, seed
 
 if TYPE_CHECKING:
-    from polytomic_mcp.sandbox.app import SandboxApp
+    from polytomic_mcp.sandbox.http.app import SandboxApp
 
 AdminAction = Callable[["SandboxApp", Request, str, bytes], Any]
 

@@ -5,18 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from polytomic_mcp.sandbox import console_log, events, executions
-from polytomic_mcp.sandbox.clock import iso
-from polytomic_mcp.sandbox.context import Call, Runtime, new_id
+from polytomic_mcp.sandbox.engine import console_log, events, executions
 from polytomic_mcp.sandbox.errors import ApiError
+from polytomic_mcp.sandbox.state.clock import iso
+from polytomic_mcp.sandbox.state.runtime import Runtime, new_id
 from polytomic_mcp.sandbox.world import files, salesforce
 
 KIND = "bulk_execution"
 TERMINAL = executions.TERMINAL
 
 
-def start(call: Call, sync: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
-    executions.refuse_if_running(call, KIND, sync["id"], "bulk sync")
+def start(runtime: Runtime, org: str, sync: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
+    executions.refuse_if_running(runtime.store, org, KIND, sync["id"], "bulk sync")
     enabled = [s["id"] for s in sync["schemas"] if s.get("enabled", True)]
     chosen = options.get("schemas") or enabled
     unknown = [s for s in chosen if s not in enabled]
@@ -27,8 +27,8 @@ def start(call: Call, sync: dict[str, Any], options: dict[str, Any]) -> dict[str
             "validation_failed",
             {"field": "schemas"},
         )
-    config = call.runtime.config
-    now = call.now()
+    config = runtime.config
+    now = runtime.now()
     execution: dict[str, Any] = {
         "id": new_id(),
         "sync_id": sync["id"],
@@ -45,8 +45,8 @@ def start(call: Call, sync: dict[str, Any], options: dict[str, Any]) -> dict[str
         "schemas": [{"schema": s, "output_name": s, "status": "created"} for s in chosen],
     }
     console_log.append(execution, now, "info", "Bulk execution created")
-    call.store.put(call.org, KIND, execution["id"], execution, sync["id"])
-    call.store.mark_pending(call.org, KIND, execution["id"])
+    runtime.store.put(org, KIND, execution["id"], execution, sync["id"])
+    runtime.store.mark_pending(org, KIND, execution["id"])
     return execution
 
 

@@ -9,10 +9,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from polytomic_mcp.sandbox import console_log, events, sync_runner
-from polytomic_mcp.sandbox.clock import iso
-from polytomic_mcp.sandbox.context import Call, Runtime, new_id
+from polytomic_mcp.sandbox.engine import console_log, events, sync_runner
 from polytomic_mcp.sandbox.errors import ApiError
+from polytomic_mcp.sandbox.state.clock import iso
+from polytomic_mcp.sandbox.state.runtime import Runtime, new_id
+from polytomic_mcp.sandbox.state.store import Store
 
 KIND = "execution"
 TERMINAL = frozenset({"completed", "failed", "canceled", "interrupted"})
@@ -20,9 +21,9 @@ CANCEL_SECONDS = 1.0
 SHOWN_ERRORS = 20
 
 
-def refuse_if_running(call: Call, kind: str, sync_id: str, label: str) -> None:
+def refuse_if_running(store: Store, org: str, kind: str, sync_id: str, label: str) -> None:
     """409, as Polytomic answers, when the sync already has an execution that has not ended."""
-    running = [e for e in call.store.list(call.org, kind, sync_id) if e["status"] not in TERMINAL]
+    running = [e for e in store.list(org, kind, sync_id) if e["status"] not in TERMINAL]
     if running:
         raise ApiError(
             409,
@@ -32,10 +33,10 @@ def refuse_if_running(call: Call, kind: str, sync_id: str, label: str) -> None:
         )
 
 
-def start(call: Call, sync: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
-    refuse_if_running(call, KIND, sync["id"], "sync")
-    config = call.runtime.config
-    now = call.now()
+def start(runtime: Runtime, org: str, sync: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
+    refuse_if_running(runtime.store, org, KIND, sync["id"], "sync")
+    config = runtime.config
+    now = runtime.now()
     execution: dict[str, Any] = {
         "id": new_id(),
         "sync_id": sync["id"],
@@ -51,8 +52,8 @@ def start(call: Call, sync: dict[str, Any], options: dict[str, Any]) -> dict[str
         "work": None,
     }
     console_log.append(execution, now, "info", "Execution created", trigger="api")
-    call.store.put(call.org, KIND, execution["id"], execution, sync["id"])
-    call.store.mark_pending(call.org, KIND, execution["id"])
+    runtime.store.put(org, KIND, execution["id"], execution, sync["id"])
+    runtime.store.mark_pending(org, KIND, execution["id"])
     return execution
 
 

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
-from polytomic_mcp.sandbox.context import Runtime
-from polytomic_mcp.sandbox.store import Store
-from polytomic_mcp.sandbox.sync_rules import identity_mappings
+from polytomic_mcp.sandbox.engine.sync_rules import identity_mappings
+from polytomic_mcp.sandbox.state.runtime import Runtime
+from polytomic_mcp.sandbox.state.store import Store
 from polytomic_mcp.sandbox.world import files, salesforce
 from polytomic_mcp.sandbox.world.records import Batch, Mode, RecordWriter
 from polytomic_mcp.sandbox.world.salesforce import FieldDef

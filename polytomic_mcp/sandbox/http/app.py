@@ -18,19 +18,21 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from polytomic_mcp.catalog import load_catalog
-from polytomic_mcp.sandbox import admin, engine, faults, idempotency
-from polytomic_mcp.sandbox.clock import Clock
 from polytomic_mcp.sandbox.config import DEFAULT_CONFIG, SandboxConfig
-from polytomic_mcp.sandbox.context import HANDLERS, Call, Handler, Reply, Runtime, Tenant
+from polytomic_mcp.sandbox.engine.catch_up import catch_up
 from polytomic_mcp.sandbox.errors import ApiError
-from polytomic_mcp.sandbox.generic import generic_handler
 from polytomic_mcp.sandbox.handlers import register_all
-from polytomic_mcp.sandbox.request_log import LoggedRequest, RequestLog
-from polytomic_mcp.sandbox.routing import MethodNotAllowed, Router
-from polytomic_mcp.sandbox.store import Store
-from polytomic_mcp.sandbox.tenancy import authenticate
-from polytomic_mcp.sandbox.tenant_setup import ensure_tenant
-from polytomic_mcp.sandbox.validation import parse_body, parse_query
+from polytomic_mcp.sandbox.handlers.generic import generic_handler
+from polytomic_mcp.sandbox.http import admin, faults, idempotency
+from polytomic_mcp.sandbox.http.context import HANDLERS, Call, Handler, Reply, Tenant
+from polytomic_mcp.sandbox.http.request_log import LoggedRequest, RequestLog
+from polytomic_mcp.sandbox.http.routing import MethodNotAllowed, Router
+from polytomic_mcp.sandbox.http.tenancy import authenticate
+from polytomic_mcp.sandbox.http.validation import parse_body, parse_query
+from polytomic_mcp.sandbox.state.clock import Clock
+from polytomic_mcp.sandbox.state.runtime import Runtime
+from polytomic_mcp.sandbox.state.store import Store
+from polytomic_mcp.sandbox.state.tenant_setup import ensure_tenant
 
 log = logging.getLogger("polytomic_mcp.sandbox")
 
@@ -163,7 +165,7 @@ class SandboxApp:
     def observe(self, org: str) -> None:
         """Seed a new tenant, then let its time-driven state catch up with the clock."""
         ensure_tenant(self.runtime, org)
-        engine.advance(self.runtime, org)
+        catch_up(self.runtime, org)
 
     def tenant_for(self, headers: dict[str, str]) -> Tenant:
         return authenticate(self.runtime.store, headers.get("authorization"))

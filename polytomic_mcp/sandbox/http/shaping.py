@@ -154,9 +154,3 @@ def data_schema(response_body: JsonSchema | None) -> JsonSchema:
     if not response_body:
         return {}
     return dict(response_body.get("properties", {}).get("data", {}))
-
-
-def item_schema(response_body: JsonSchema | None) -> JsonSchema:
-    """For a list envelope, the schema of one element of ``data``."""
-    schema = data_schema(response_body)
-    return dict(schema.get("items", {}))
