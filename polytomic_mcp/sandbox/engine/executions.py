@@ -5,6 +5,7 @@ when the execution's run time is up, inside the request that observes it."""
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -15,10 +16,17 @@ from polytomic_mcp.sandbox.state.clock import iso
 from polytomic_mcp.sandbox.state.runtime import Runtime, new_id
 from polytomic_mcp.sandbox.state.store import Store
 
+log = logging.getLogger("polytomic_mcp.sandbox")
+
 KIND = "execution"
 TERMINAL = frozenset({"completed", "failed", "canceled", "interrupted"})
 CANCEL_SECONDS = 1.0
 SHOWN_ERRORS = 20
+RESTARTED = (
+    "the sandbox restarted while this execution was writing records; the records written before "
+    "the restart were kept and this run's counts are lost; start the sync again"
+)
+INTERNAL = "the sandbox failed while running this execution (internal error)"
 
 
 def refuse_if_running(store: Store, org: str, kind: str, sync_id: str, label: str) -> None:
@@ -152,6 +160,9 @@ def _do_work(runtime: Runtime, org: str, sync: dict[str, Any], execution_id: str
             result = sync_runner.run(runtime, org, sync, should_stop)
     except sync_runner.RunFailed as exc:
         failure = str(exc)
+    except Exception:  # the execution must end, or the sync could never run again
+        log.exception("sandbox sync run %s failed", execution_id)
+        failure = INTERNAL
     with store.transaction():
         execution = store.get(org, KIND, execution_id)
         if execution is None:
@@ -174,6 +185,29 @@ def _do_work(runtime: Runtime, org: str, sync: dict[str, Any], execution_id: str
             )
             console_log.append(execution, finished_at, "error" if result.error else "info", summary, **result.counts())
             _finish(runtime, org, execution, "completed", finished_at, sync=sync)
+
+
+def after_restart(runtime: Runtime, org: str, execution_id: str) -> None:
+    """Settle an execution an earlier sandbox process left unfinished (see ``engine.recovery``)."""
+    store = runtime.store
+    with store.transaction():
+        execution = store.get(org, KIND, execution_id)
+        if execution is None or execution["status"] in TERMINAL:
+            store.clear_pending(org, KIND, execution_id)
+            return
+        now = max(runtime.now(), execution["created"])
+        sync = store.get(org, "sync", execution["sync_id"])
+        writing = execution.get("work") == "running"
+        if writing:
+            execution["work"] = "interrupted"
+        if execution["status"] == "canceling":
+            console_log.append(execution, now, "warning", "The sandbox restarted; the cancellation is complete")
+            _finish(runtime, org, execution, "canceled", now, sync=sync)
+        elif writing:
+            _finish(runtime, org, execution, "failed", now, sync=sync, error=RESTARTED)
+        else:
+            console_log.append(execution, now, "warning", "The sandbox restarted; this execution goes on")
+            store.put(org, KIND, execution_id, execution, execution["sync_id"])
 
 
 def _finish(

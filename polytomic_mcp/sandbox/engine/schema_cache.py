@@ -83,21 +83,23 @@ def ready_schemas(store: Store, org: str, doc: dict[str, Any]) -> list[dict[str,
 
 
 def compute(runtime: Runtime, org: str, doc: dict[str, Any]) -> list[dict[str, Any]]:
-    """What the connection offers right now in the simulated world."""
+    """What the connection offers right now in the simulated world: for a file connection, the CSV
+    files inside its folder, named relative to it."""
     store = runtime.store
     config = doc["configuration"]
     if doc["type"] in ("gcs", "s3"):
-        bucket = files.normalize_bucket(str(config.get("bucket") or config.get("s3_bucket_name") or ""))
+        location = files.connection_location(doc)
         skip = int(config.get("skip_lines") or 0)
         schemas = []
-        for info in files.list_files(store, org, bucket):
-            if not info.key.lower().endswith(".csv"):
+        for info in files.list_files(store, org, location.bucket, location.prefix):
+            name = location.relative(info.key)
+            if name is None or not name.lower().endswith(".csv"):
                 continue
-            columns = files.infer_columns(store, org, bucket, info.key, skip)
+            columns = files.infer_columns(store, org, location.bucket, info.key, skip)
             schemas.append(
                 {
-                    "id": info.key,
-                    "name": info.key,
+                    "id": name,
+                    "name": name,
                     "fields": [
                         {
                             "id": c.name,

@@ -78,10 +78,11 @@ def check_schedule(store: Store, org: str, schedule: dict[str, Any]) -> None:
     if frequency is None:
         raise unprocessable(f"schedule.frequency is required; one of: {', '.join(FREQUENCIES)}", "schedule.frequency")
     if frequency not in FREQUENCIES:
-        raise unprocessable(
-            f"schedule.frequency {frequency!r} is not valid; one of: {', '.join(FREQUENCIES)}",
-            "schedule.frequency",
-            choices=list(FREQUENCIES),
+        raise ApiError(
+            400,
+            f"schedule.frequency {frequency!r} is not a schedule frequency; one of: {', '.join(FREQUENCIES)}",
+            "invalid_request",
+            {"field": "schedule.frequency", "choices": list(FREQUENCIES)},
         )
     ranges = {"minute": (0, 59), "hour": (0, 23), "day_of_month": (1, 31), "month": (1, 12)}
     for part, (low, high) in ranges.items():

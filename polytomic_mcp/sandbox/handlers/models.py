@@ -195,10 +195,9 @@ def sample_records(call: Call, model: dict[str, Any], limit: int = 10) -> list[d
         )
         rows = salesforce.list_records(call.store, obj, limit=limit) if obj else []
         return [{k: v for k, v in r.items() if k in types} for r in rows]
-    bucket = files.normalize_bucket(
-        str(connection["configuration"].get("bucket") or connection["configuration"].get("s3_bucket_name"))
-    )
-    raw = files.sample_records(call.store, call.org, bucket, model["configuration"]["key"], limit)
+    location = files.connection_location(connection)
+    key = location.key(model["configuration"]["key"])
+    raw = files.sample_records(call.store, call.org, location.bucket, key, limit)
     return [{k: _typed(v, types.get(k, "string")) for k, v in r.items() if k in types} for r in raw]
 
 

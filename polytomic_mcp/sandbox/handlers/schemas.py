@@ -74,10 +74,8 @@ def schema_records(call: Call) -> Reply:
         obj = salesforce.get_object(call.store, call.org, doc["configuration"]["domain"], schema_id)
         records: list[dict[str, Any]] = salesforce.list_records(call.store, obj, limit=10) if obj else []
     else:
-        bucket = files.normalize_bucket(
-            str(doc["configuration"].get("bucket") or doc["configuration"].get("s3_bucket_name"))
-        )
-        records = list(files.sample_records(call.store, call.org, bucket, schema_id))
+        location = files.connection_location(doc)
+        records = list(files.sample_records(call.store, call.org, location.bucket, location.key(schema_id)))
     return envelope(call, records)
 
 

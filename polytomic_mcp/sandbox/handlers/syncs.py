@@ -7,8 +7,10 @@ from typing import Any
 
 from polytomic_mcp.sandbox.engine import console_log, executions, sync_rules
 from polytomic_mcp.sandbox.errors import ApiError, bad_request, not_found
+from polytomic_mcp.sandbox.http import versions
 from polytomic_mcp.sandbox.http.context import Call, Reply, envelope, handles
 from polytomic_mcp.sandbox.http.pagination import paginate
+from polytomic_mcp.sandbox.http.shaping import conform, data_schema
 from polytomic_mcp.sandbox.state.clock import iso
 from polytomic_mcp.sandbox.state.runtime import new_id
 
@@ -93,6 +95,10 @@ def list_all(call: Call) -> Reply:
         docs = [d for d in docs if d["mode"] == call.query["mode"]]
     if call.query.get("target_connection_id"):
         docs = [d for d in docs if d["target"]["connection_id"] == call.query["target_connection_id"]]
+    if versions.is_earlier(call.version):
+        # Before 2025-09-18 the list answered every sync in full, on one page.
+        schema = call.runtime.catalog.get("model_sync_get").response_body or {}
+        return Reply(body={"data": [conform(d, data_schema(schema), schema) for d in docs]})
     if int(call.query.get("limit") or 50) > 50:
         raise bad_request("limit must be at most 50", "limit")
     page, siblings = paginate(call, [_list_item(d) for d in docs])

@@ -35,6 +35,7 @@ class Call:
     body: Any
     headers: Mapping[str, str]
     base_url: str
+    version: str  # the API version the request is served with (X-Polytomic-Version)
 
     @property
     def store(self) -> Store:

@@ -39,6 +39,13 @@ def begin(store: Store, tenant: str, key: str, now: float) -> Reply | None:
     return Reply(status=int(status), headers=dict(json.loads(headers)), content=bytes(body))
 
 
+def release_in_flight(store: Store) -> int:
+    """Forget claims whose request never answered (the process ended while it ran), so the key
+    can be used again; returns how many were released."""
+    with store.lock:
+        return store.conn.execute("DELETE FROM idempotency WHERE state = 'in_flight'").rowcount
+
+
 def finish(store: Store, tenant: str, key: str, status: int, headers: dict[str, str], content: bytes) -> None:
     with store.lock:
         store.conn.execute(

@@ -12,6 +12,8 @@ from polytomic_mcp.sandbox.config import SandboxConfig
 from polytomic_mcp.sandbox.state.clock import Clock
 from polytomic_mcp.sandbox.state.store import Store
 
+CLOCK_KEY = "clock:simulated"  # meta key of the step clock's current instant
+
 
 @dataclass
 class Runtime:
@@ -26,6 +28,21 @@ class Runtime:
 
     def now(self) -> float:
         return self.clock.now()
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move simulated time forward (a no-op in real mode) and keep it in the store, so a
+        sandbox restarted on the same database goes on from the same instant."""
+        now = self.clock.advance(seconds)
+        if self.clock.mode == "step" and seconds:
+            self.store.set_meta(CLOCK_KEY, repr(now))
+
+
+def open_runtime(config: SandboxConfig, catalog: Catalog) -> Runtime:
+    """The runtime of a sandbox on ``config.db_path``: a step clock resumes where it stopped."""
+    store = Store(config.db_path)
+    stored = store.get_meta(CLOCK_KEY) if config.clock == "step" else None
+    clock = Clock(config.clock, float(stored) if stored else None)
+    return Runtime(config=config, catalog=catalog, store=store, clock=clock)
 
 
 def new_id() -> str:

@@ -75,9 +75,12 @@ def apply(store: Store, tenant: str, document: dict[str, Any], base: Path | None
             files.put_file(store, tenant, name, key, content=_file_content(entry, base))
             added["files"] += 1
     for org in _list(document.get("salesforce"), "salesforce"):
-        domain = str(org.get("domain") or "").lower()
-        if not domain:
+        if not org.get("domain"):
             raise bad_request("every Salesforce org needs a domain", "salesforce")
+        try:
+            domain = salesforce.normalize_domain(str(org["domain"]))
+        except ValueError as exc:
+            raise bad_request(f"seed org domain: {exc}", "salesforce") from None
         salesforce.declare_org(store, tenant, domain)
         store.set_meta(f"tenant:{tenant}:sfuser:{domain}", str(org.get("user") or f"integration@{domain}"))
         added["orgs"] += 1
