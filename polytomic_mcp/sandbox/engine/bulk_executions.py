@@ -118,10 +118,8 @@ def _event_payload(sync: dict[str, Any], execution: dict[str, Any]) -> dict[str,
 
 def advance(runtime: Runtime, org: str, execution_id: str) -> None:
     store = runtime.store
-    with store.transaction():
-        execution = store.get(org, KIND, execution_id)
-        if execution is None or execution["status"] in TERMINAL:
-            store.clear_pending(org, KIND, execution_id)
+    with executions.unfinished(store, org, KIND, execution_id) as execution:
+        if execution is None:
             return
         sync = store.get(org, "bulk_sync", execution["sync_id"]) or {}
         payload = _event_payload(sync, execution)
@@ -184,10 +182,8 @@ def after_restart(runtime: Runtime, org: str, execution_id: str) -> None:
     """Settle an execution an earlier sandbox process left unfinished (see ``engine.recovery``):
     one being canceled is canceled, any other goes on (nothing is copied before it finishes)."""
     store = runtime.store
-    with store.transaction():
-        execution = store.get(org, KIND, execution_id)
-        if execution is None or execution["status"] in TERMINAL:
-            store.clear_pending(org, KIND, execution_id)
+    with executions.unfinished(store, org, KIND, execution_id) as execution:
+        if execution is None:
             return
         now = max(runtime.now(), execution["created"])
         if execution["status"] == "canceling":

@@ -29,6 +29,18 @@ RESTARTED = (
 INTERNAL = "the sandbox failed while running this execution (internal error)"
 
 
+@contextmanager
+def unfinished(store: Store, org: str, kind: str, execution_id: str) -> Iterator[dict[str, Any] | None]:
+    """In one transaction: the execution, or None once it has ended or is gone (which also takes
+    it off the pending work)."""
+    with store.transaction():
+        execution = store.get(org, kind, execution_id)
+        if execution is None or execution["status"] in TERMINAL:
+            store.clear_pending(org, kind, execution_id)
+            execution = None
+        yield execution
+
+
 def refuse_if_running(store: Store, org: str, kind: str, sync_id: str, label: str) -> None:
     """409, as Polytomic answers, when the sync already has an execution that has not ended."""
     running = [e for e in store.list(org, kind, sync_id) if e["status"] not in TERMINAL]
@@ -103,10 +115,8 @@ def _event_payload(sync: dict[str, Any], execution: dict[str, Any]) -> dict[str,
 
 def advance(runtime: Runtime, org: str, execution_id: str) -> None:
     store = runtime.store
-    with store.transaction():
-        execution = store.get(org, KIND, execution_id)
-        if execution is None or execution["status"] in TERMINAL:
-            store.clear_pending(org, KIND, execution_id)
+    with unfinished(store, org, KIND, execution_id) as execution:
+        if execution is None:
             return
         sync = store.get(org, "sync", execution["sync_id"])
         now = runtime.now()
@@ -190,10 +200,8 @@ def _do_work(runtime: Runtime, org: str, sync: dict[str, Any], execution_id: str
 def after_restart(runtime: Runtime, org: str, execution_id: str) -> None:
     """Settle an execution an earlier sandbox process left unfinished (see ``engine.recovery``)."""
     store = runtime.store
-    with store.transaction():
-        execution = store.get(org, KIND, execution_id)
-        if execution is None or execution["status"] in TERMINAL:
-            store.clear_pending(org, KIND, execution_id)
+    with unfinished(store, org, KIND, execution_id) as execution:
+        if execution is None:
             return
         now = max(runtime.now(), execution["created"])
         sync = store.get(org, "sync", execution["sync_id"])
