@@ -238,7 +238,8 @@ def render(rows: list[tuple[str, str, str, str]], blanks: list[list[str]], newli
     return out.getvalue()
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# No example database: nothing is written into the repository.
+@settings(max_examples=30, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     mode=st.sampled_from(["updateOrCreate", "updateOrCreate", "create", "update"]),
     rows=records,
