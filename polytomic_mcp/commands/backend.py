@@ -103,34 +103,13 @@ def embedded_sandbox(settings: Settings) -> Iterator[Backend]:
 
 
 def seed_file_problem(path: str | None) -> str | None:
-    """What keeps a seed file from loading, or None; found at start, not on the first request.
-
-    The seed is loaded into a scratch in-memory store with the sandbox's own loader, so
-    every problem the first tenant would hit (a bad document, an unknown section, a file it
-    names that is missing) shows here.
-    """
+    """What keeps a seed file from loading, or None; found at start, not on the first request."""
     if path is None:
         return None
-    from polytomic_mcp.sandbox.errors import ApiError
-    from polytomic_mcp.sandbox.store import Store
-    from polytomic_mcp.sandbox.world import seed
+    from polytomic_mcp.sandbox import seed_problem
 
-    if not Path(path).is_file():
-        return "no such file" if not Path(path).exists() else "not a file"
-    try:
-        document, base = seed.resolve(path)
-        scratch = Store(None)
-        try:
-            seed.apply(scratch, "seed-check", document, base)
-        finally:
-            scratch.close()
-    except ApiError as bad:
-        return one_line(bad.message)
-    except (OSError, UnicodeDecodeError) as unreadable:
-        return f"cannot be read ({unreadable})"
-    except (ValueError, TypeError, KeyError, AttributeError) as bad_content:
-        return f"not a valid seed ({bad_content})"
-    return None
+    problem = seed_problem(path)
+    return one_line(problem) if problem else None
 
 
 def one_line(text: str) -> str:
@@ -150,7 +129,9 @@ def db_file_problem(path: str | None) -> str | None:
     if not target.exists():
         return None if target.parent.is_dir() else f"its folder {str(target.parent)!r} does not exist"
     try:
-        probe = sqlite3.connect(f"file:{quote(str(target.resolve()))}?mode=ro", uri=True)
+        # Read-write (never create): a database left by a killed sandbox may hold a hot journal,
+        # which only a writer can roll back; the sandbox opens it read-write next anyway.
+        probe = sqlite3.connect(f"file:{quote(str(target.resolve()))}?mode=rw", uri=True)
         try:
             probe.execute("SELECT name FROM sqlite_master LIMIT 1").fetchall()
         finally:

@@ -10,8 +10,8 @@ from types import TracebackType
 
 import uvicorn
 
-from polytomic_mcp.sandbox.app import create_app
 from polytomic_mcp.sandbox.config import DEFAULT_CONFIG, SandboxConfig
+from polytomic_mcp.sandbox.http.app import create_app
 
 
 class RunningSandbox:

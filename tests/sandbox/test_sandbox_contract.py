@@ -23,8 +23,8 @@ from sandbox_flows import (
 
 from polytomic_mcp.catalog import Operation, load_catalog
 from polytomic_mcp.sandbox import RunningSandbox
-from polytomic_mcp.sandbox.routing import is_param, split_path
-from polytomic_mcp.sandbox.shaping import synthesize
+from polytomic_mcp.sandbox.http.routing import is_param, split_path
+from polytomic_mcp.sandbox.http.shaping import synthesize
 
 CATALOG = load_catalog()
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from polytomic_mcp.sandbox.store import Store
+from polytomic_mcp.sandbox.state.store import Store
 from polytomic_mcp.sandbox.world import records, salesforce
 from polytomic_mcp.sandbox.world.records import Batch, BatchCounts, Mode, RecordWriter
 from polytomic_mcp.sandbox.world.salesforce import ObjectDef, normalize
@@ -73,7 +73,8 @@ class Reference:
                 continue
             if found is not None:
                 if mode != "create":
-                    found.update(FirstName=first, LastName=last)
+                    # An empty cell never blanks the required LastName: it stays as it was.
+                    found.update(FirstName=first, LastName=found["LastName"] if last is None else last)
                     counts.update += 1
                 continue
             if mode == "update":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from polytomic_mcp.catalog import load_catalog
-from polytomic_mcp.sandbox.routing import MethodNotAllowed, Router
+from polytomic_mcp.sandbox.http.routing import MethodNotAllowed, Router
 
 CATALOG = load_catalog()
 

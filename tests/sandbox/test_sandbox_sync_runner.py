@@ -11,9 +11,9 @@ import httpx
 import pytest
 from sandbox_flows import SEED_BUCKET, advance, create_gcs, create_model, create_salesforce, sync_body, wait_fresh
 
-from polytomic_mcp.sandbox import sync_runner
-from polytomic_mcp.sandbox.store import Store
-from polytomic_mcp.sandbox.sync_runner import Prepared, RunResult, Writing
+from polytomic_mcp.sandbox.engine import sync_runner
+from polytomic_mcp.sandbox.engine.sync_runner import Prepared, RunResult, Writing
+from polytomic_mcp.sandbox.state.store import Store
 from polytomic_mcp.sandbox.world import salesforce
 from polytomic_mcp.sandbox.world.records import Batch, RecordWriter
 from polytomic_mcp.sandbox.world.salesforce import ObjectDef

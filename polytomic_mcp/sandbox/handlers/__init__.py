@@ -1,4 +1,5 @@
-"""Hand-written behaviour per resource; each module registers its operations with ``@handles``."""
+"""Request handlers: hand-written behaviour per resource (each module registers its operations
+with ``@handles``) and ``generic``, the catalog-derived behaviour of every other route."""
 
 from __future__ import annotations
 

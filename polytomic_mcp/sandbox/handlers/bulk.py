@@ -6,13 +6,14 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from polytomic_mcp.sandbox import bulk_executions, console_log, jobs, schema_cache, sync_rules
-from polytomic_mcp.sandbox.clock import iso
-from polytomic_mcp.sandbox.context import Call, Reply, envelope, handles, new_id
+from polytomic_mcp.sandbox.engine import bulk_executions, console_log, jobs, schema_cache, sync_rules
 from polytomic_mcp.sandbox.errors import ApiError, bad_request, not_found, unprocessable
 from polytomic_mcp.sandbox.handlers.connections import load as load_connection
 from polytomic_mcp.sandbox.handlers.connections import require_healthy
-from polytomic_mcp.sandbox.pagination import paginate
+from polytomic_mcp.sandbox.http.context import Call, Reply, envelope, handles
+from polytomic_mcp.sandbox.http.pagination import paginate
+from polytomic_mcp.sandbox.state.clock import iso
+from polytomic_mcp.sandbox.state.runtime import new_id
 
 KIND = "bulk_sync"
 
@@ -53,12 +54,12 @@ def _document(call: Call, body: dict[str, Any], existing: dict[str, Any] | None)
     source = load_connection(call, body["source_connection_id"])
     destination = load_connection(call, body["destination_connection_id"])
     require_healthy(destination)
-    available = {s["id"]: s for s in schema_cache.ready_schemas(call, source)}
+    available = {s["id"]: s for s in schema_cache.ready_schemas(call.store, call.org, source)}
     if not available:
         raise ApiError(400, f"source connection {source['id']} did not provide any schemas", "no_schemas")
     frequency = body["default_schedule"].get("frequency")
     schedule = {key: value for key, value in body["default_schedule"].items()}
-    sync_rules.check_schedule(call, {**schedule, "frequency": frequency})
+    sync_rules.check_schedule(call.store, call.org, {**schedule, "frequency": frequency})
     raw_schemas = body.get("schemas")
     schemas = (
         [_schema_entry(s, available) for s in raw_schemas]
@@ -103,7 +104,7 @@ def get(call: Call) -> Reply:
     if call.query.get("refresh_schemas"):
         source = load_connection(call, doc["source_connection_id"])
         require_healthy(source)
-        schema_cache.start_refresh(call, source["id"])
+        schema_cache.begin(call.runtime, call.org, source["id"])
     return envelope(call, doc)
 
 
@@ -141,7 +142,7 @@ def start(call: Call) -> Reply:
         raise bad_request("test and resync_mode cannot be combined", "resync_mode")
     source = load_connection(call, doc["source_connection_id"])
     require_healthy(source)
-    execution = bulk_executions.start(call, doc, body)
+    execution = bulk_executions.start(call.runtime, call.org, doc, body)
     return envelope(call, bulk_executions.view(execution))
 
 
@@ -257,7 +258,7 @@ def schema_console_logs(call: Call) -> Reply:
 
 
 def _log_url(call: Call, execution: dict[str, Any], name: str) -> str:
-    """A signed-style link to the execution's console log as JSON lines (see ``admin.log_file``)."""
+    """A signed-style link to the execution's console log as JSON lines (see ``http.admin.log_file``)."""
     token = secrets.token_urlsafe(16)
     call.store.set_meta(f"logfile:{token}", f"{call.org}|{execution['id']}|bulk")
     return f"{call.base_url}/sandbox/logfiles/{token}/{name}"
@@ -275,7 +276,7 @@ def execution_logs(call: Call) -> Reply:
 def export_logs(call: Call) -> Reply:
     execution = _execution(call, "execution_id", "sync_id")
     url = _log_url(call, execution, "console-export.jsonl")
-    job = jobs.submit(call, "exportlogs", {"url": url})
+    job = jobs.submit(call.runtime, call.org, "exportlogs", {"url": url})
     return envelope(call, None, job=job)
 
 
@@ -343,7 +344,7 @@ _CAMEL = {"day_of_week": "dayOfWeek", "day_of_month": "dayOfMonth", "selective_m
 def _schedule_body(call: Call) -> dict[str, Any]:
     schedule = dict(call.body_dict()["schedule"])
     snake = {next((k for k, v in _CAMEL.items() if v == key), key): value for key, value in schedule.items()}
-    sync_rules.check_schedule(call, snake)
+    sync_rules.check_schedule(call.store, call.org, snake)
     return schedule
 
 

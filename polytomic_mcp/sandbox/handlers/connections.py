@@ -8,10 +8,11 @@ import secrets
 from typing import Any
 from urllib.parse import urlencode
 
-from polytomic_mcp.sandbox import schema_cache
-from polytomic_mcp.sandbox.context import Call, Reply, envelope, handles, new_id
+from polytomic_mcp.sandbox.engine import schema_cache
 from polytomic_mcp.sandbox.errors import ApiError, bad_request, not_found
-from polytomic_mcp.sandbox.validation import check_against
+from polytomic_mcp.sandbox.http.context import Call, Reply, envelope, handles
+from polytomic_mcp.sandbox.http.validation import check_against
+from polytomic_mcp.sandbox.state.runtime import new_id
 from polytomic_mcp.sandbox.world import files, salesforce
 from polytomic_mcp.sandbox.world.connection_types import TYPES, ConnectionType
 
@@ -53,7 +54,8 @@ def _writable(kind: ConnectionType, config: dict[str, Any]) -> dict[str, Any]:
 
 
 def _check_world(call: Call, kind: ConnectionType, config: dict[str, Any]) -> dict[str, Any]:
-    """Validates against the simulated upstream; returns read-only members it learnt."""
+    """Validates against the simulated upstream; returns the members it normalised (bucket,
+    domain) and the read-only members it learnt."""
     learnt: dict[str, Any] = {}
     if kind.id == "gcs":
         try:
@@ -64,9 +66,12 @@ def _check_world(call: Call, kind: ConnectionType, config: dict[str, Any]) -> di
             ) from None
         if not isinstance(account, dict):
             raise bad_request("service_account must be a JSON object (a service-account key file)", "service_account")
-        bucket = files.normalize_bucket(str(config["bucket"]))
-        if not files.bucket_exists(call.store, call.org, bucket):
-            raise bad_request(f"bucket {bucket!r} does not exist or the service account cannot read it", "bucket")
+        location = _location(config, kind.id)
+        if not files.bucket_exists(call.store, call.org, location.bucket):
+            raise bad_request(
+                f"bucket {location.bucket!r} does not exist or the service account cannot read it", "bucket"
+            )
+        learnt["bucket"] = location.text
         learnt["project_id"] = str(account.get("project_id") or "")
         learnt["client_email"] = str(account.get("client_email") or "")
     elif kind.id == "s3":
@@ -76,20 +81,35 @@ def _check_world(call: Call, kind: ConnectionType, config: dict[str, Any]) -> di
                     raise bad_request(f"{member} is required with access_key_and_secret", member)
         elif not config.get("iam_role_arn"):
             raise bad_request("iam_role_arn is required with iam_role", "iam_role_arn")
-        bucket = str(config["s3_bucket_name"])
-        if not files.bucket_exists(call.store, call.org, bucket):
-            raise bad_request(f"bucket {bucket!r} does not exist or the credentials cannot read it", "s3_bucket_name")
+        location = _location(config, kind.id)
+        if not files.bucket_exists(call.store, call.org, location.bucket):
+            raise bad_request(
+                f"bucket {location.bucket!r} does not exist or the credentials cannot read it", "s3_bucket_name"
+            )
+        learnt["s3_bucket_name"] = location.text
         learnt["external_id"] = call.org
     elif kind.id == "salesforce":
-        domain = str(config["domain"]).lower()
+        try:
+            domain = salesforce.normalize_domain(str(config["domain"]))
+        except ValueError as exc:
+            raise bad_request(f"domain: {exc}", "domain") from None
         if not salesforce.org_exists(call.store, call.org, domain):
             raise bad_request(f"no Salesforce org answers at {domain!r}", "domain")
+        learnt["domain"] = domain
         mode = config.get("connect_mode", "browser")
         if mode in ("clientcredentials", "api") and not (config.get("client_id") and config.get("client_secret")):
             raise bad_request(f"client_id and client_secret are required with connect_mode {mode}", "client_id")
     elif kind.id == "postgresql" and config.get("ssh") and not config.get("ssh_host"):
         raise bad_request("ssh_host is required when ssh is on", "ssh_host")
     return learnt
+
+
+def _location(config: dict[str, Any], connection_type: str) -> files.Location:
+    member = files.BUCKET_MEMBER[connection_type]
+    try:
+        return files.parse_location(str(config[member]), connection_type)
+    except ValueError as exc:
+        raise bad_request(f"{member}: {exc}", member) from None
 
 
 def validated_configuration(call: Call, kind: ConnectionType, config: dict[str, Any]) -> dict[str, Any]:
@@ -227,7 +247,7 @@ def _save_and_answer(call: Call, doc: dict[str, Any], auth_url: str | None) -> R
     """Store a created or updated connection; a healthy one starts caching its schemas."""
     call.store.put(call.org, KIND, doc["id"], doc)
     if doc["status"] == "healthy":
-        schema_cache.start_refresh(call, doc["id"])
+        schema_cache.begin(call.runtime, call.org, doc["id"])
     view = public_view(call, doc, full=False)
     if auth_url:
         view["auth_url"] = auth_url

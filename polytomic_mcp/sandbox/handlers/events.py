@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from polytomic_mcp.sandbox import events
-from polytomic_mcp.sandbox.clock import parse_iso
-from polytomic_mcp.sandbox.context import Call, Reply, envelope, handles
+from polytomic_mcp.sandbox.engine import events
 from polytomic_mcp.sandbox.errors import ApiError
+from polytomic_mcp.sandbox.http.context import Call, Reply, envelope, handles
+from polytomic_mcp.sandbox.state.clock import parse_iso
 
 RETENTION_SECONDS = 48 * 3600
 

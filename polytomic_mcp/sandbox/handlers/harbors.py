@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import secrets
 
-from polytomic_mcp.sandbox.context import Call, Reply, envelope, handles, new_id
 from polytomic_mcp.sandbox.errors import not_found
-from polytomic_mcp.sandbox.store import join_key
+from polytomic_mcp.sandbox.http.context import Call, Reply, envelope, handles
+from polytomic_mcp.sandbox.state.runtime import new_id
+from polytomic_mcp.sandbox.state.store import join_key
 
 HARBORS = "/api/harbors"
 CONTEXTS = "/api/harbors/{}/contexts"
@@ -17,16 +18,18 @@ KEYS = "/api/harbors/{}/keys"
 @handles("harbors_create")
 def create_harbor(call: Call) -> Reply:
     now = call.now_iso()
+    harbor_id = new_id()
     harbor = {
         **call.body_dict(),
-        "id": new_id(),
+        "id": harbor_id,
         "organization_id": call.org,
         "status": "ready",
-        "mcp_server_url": f"{call.base_url}/harbor/mcp",
+        "mcp_server_url": f"{call.base_url}/sandbox/harbors/{harbor_id}/mcp",
         "created_at": now,
         "updated_at": now,
     }
     call.store.put(call.org, HARBORS, harbor["id"], harbor)
+    call.store.set_meta(f"harbor:{harbor_id}", call.org)  # its MCP URL carries no credentials
     key = {"id": new_id(), "mode": "read-write", "created_at": now, "key_hint": "sbx_…"}
     call.store.put(call.org, KEYS, key["id"], key, harbor["id"])
     value = "sbx_harbor_" + secrets.token_urlsafe(18)

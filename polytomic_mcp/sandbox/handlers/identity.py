@@ -5,9 +5,10 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from polytomic_mcp.sandbox.context import Call, Reply, envelope, handles, new_id
 from polytomic_mcp.sandbox.errors import not_found
-from polytomic_mcp.sandbox.tenancy import record_child_org, register_minted_key
+from polytomic_mcp.sandbox.http.context import Call, Reply, envelope, handles
+from polytomic_mcp.sandbox.http.tenancy import record_child_org, register_minted_key
+from polytomic_mcp.sandbox.state.runtime import new_id
 
 
 def own_organization(call: Call) -> dict[str, Any]:

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from polytomic_mcp.sandbox import jobs, schema_cache
-from polytomic_mcp.sandbox.context import Call, Reply, Runtime, envelope, handles, new_id
+from polytomic_mcp.sandbox.engine import jobs, schema_cache
 from polytomic_mcp.sandbox.errors import ApiError, not_found, unprocessable
 from polytomic_mcp.sandbox.handlers.connections import load as load_connection
+from polytomic_mcp.sandbox.http.context import Call, Reply, envelope, handles
+from polytomic_mcp.sandbox.state.runtime import new_id
 from polytomic_mcp.sandbox.world import files, salesforce
 
 KIND = "model"
 
 
 def _source_schema(call: Call, connection: dict[str, Any], configuration: dict[str, Any]) -> dict[str, Any]:
-    schemas = schema_cache.ready_schemas(call, connection)
+    schemas = schema_cache.ready_schemas(call.store, call.org, connection)
     if connection["type"] in ("gcs", "s3"):
         model_from = configuration.get("model_from")
         if model_from != "single_file":
@@ -108,12 +109,6 @@ def build(call: Call, body: dict[str, Any], existing: dict[str, Any] | None = No
     }
 
 
-def save_model(runtime: Runtime, org: str, effect: dict[str, Any]) -> None:
-    """Deferred effect of createmodel/updatemodel jobs."""
-    model = effect["model"]
-    runtime.store.put(org, KIND, model["id"], model)
-
-
 def load(call: Call, model_id: str) -> dict[str, Any]:
     doc = call.store.get(call.org, KIND, model_id)
     if doc is None:
@@ -121,12 +116,17 @@ def load(call: Call, model_id: str) -> dict[str, Any]:
     return doc
 
 
+def _save_later(call: Call, job_type: str, model: dict[str, Any]) -> dict[str, Any]:
+    """A ``createmodel``/``updatemodel`` job that saves the model when it is done."""
+    result = {"id": model["id"], "name": model["name"]}
+    return jobs.submit(call.runtime, call.org, job_type, result, jobs.save_document(KIND, model["id"], model))
+
+
 @handles("models_create")
 def create(call: Call) -> Reply:
     model = build(call, call.body_dict())
     if call.query.get("async"):
-        job = jobs.submit(call, "createmodel", {"id": model["id"], "name": model["name"]}, {"model": model})
-        return envelope(call, None, job=job)
+        return envelope(call, None, job=_save_later(call, "createmodel", model))
     call.store.put(call.org, KIND, model["id"], model)
     return envelope(call, model)
 
@@ -136,8 +136,7 @@ def update(call: Call) -> Reply:
     existing = load(call, call.path["id"])
     model = build(call, call.body_dict(), existing)
     if call.query.get("async"):
-        job = jobs.submit(call, "updatemodel", {"id": model["id"], "name": model["name"]}, {"model": model})
-        return envelope(call, existing, job=job)
+        return envelope(call, existing, job=_save_later(call, "updatemodel", model))
     call.store.put(call.org, KIND, model["id"], model)
     return envelope(call, model)
 
@@ -146,7 +145,7 @@ def update(call: Call) -> Reply:
 def preview(call: Call) -> Reply:
     model = build(call, call.body_dict())
     if call.query.get("async"):
-        return envelope(call, None, job=jobs.submit(call, "previewmodel", model))
+        return envelope(call, None, job=jobs.submit(call.runtime, call.org, "previewmodel", model))
     return envelope(call, model)
 
 
@@ -188,7 +187,7 @@ def _typed(value: str, kind: str) -> Any:
 
 def sample_records(call: Call, model: dict[str, Any], limit: int = 10) -> list[dict[str, Any]]:
     connection = load_connection(call, model["connection_id"])
-    schema_cache.ready_schemas(call, connection)
+    schema_cache.ready_schemas(call.store, call.org, connection)
     types = {f["name"]: f["type"] for f in model["fields"]}
     if connection["type"] == "salesforce":
         obj = salesforce.get_object(
@@ -196,10 +195,9 @@ def sample_records(call: Call, model: dict[str, Any], limit: int = 10) -> list[d
         )
         rows = salesforce.list_records(call.store, obj, limit=limit) if obj else []
         return [{k: v for k, v in r.items() if k in types} for r in rows]
-    bucket = files.normalize_bucket(
-        str(connection["configuration"].get("bucket") or connection["configuration"].get("s3_bucket_name"))
-    )
-    raw = files.sample_records(call.store, call.org, bucket, model["configuration"]["key"], limit)
+    location = files.connection_location(connection)
+    key = location.key(model["configuration"]["key"])
+    raw = files.sample_records(call.store, call.org, location.bucket, key, limit)
     return [{k: _typed(v, types.get(k, "string")) for k, v in r.items() if k in types} for r in raw]
 
 
@@ -210,10 +208,10 @@ def sample(call: Call) -> Reply:
     records = [{name: {"value": value} for name, value in r.items()} for r in sample_records(call, model)]
     data = {"records": records, "warnings": []}
     if call.query.get("async"):
-        return envelope(call, None, job=jobs.submit(call, "samplemodel", data))
+        return envelope(call, None, job=jobs.submit(call.runtime, call.org, "samplemodel", data))
     return envelope(call, data)
 
 
 @handles("jobs_get")
 def get_job(call: Call) -> Reply:
-    return envelope(call, jobs.view(jobs.lookup(call, call.path["type"], call.path["id"])))
+    return envelope(call, jobs.view(jobs.lookup(call.store, call.org, call.path["type"], call.path["id"])))

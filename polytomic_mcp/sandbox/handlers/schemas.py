@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from polytomic_mcp.sandbox import schema_cache, targets
-from polytomic_mcp.sandbox.context import Call, Reply, envelope, handles
+from polytomic_mcp.sandbox.engine import schema_cache, targets
 from polytomic_mcp.sandbox.errors import ApiError, bad_request, not_found
 from polytomic_mcp.sandbox.handlers.connections import load, require_healthy
-from polytomic_mcp.sandbox.pagination import paginate
-from polytomic_mcp.sandbox.store import join_key
+from polytomic_mcp.sandbox.http.context import Call, Reply, envelope, handles
+from polytomic_mcp.sandbox.http.pagination import paginate
+from polytomic_mcp.sandbox.state.store import join_key
 from polytomic_mcp.sandbox.world import files, salesforce
 
 USER_FIELDS = "schema_field"
@@ -21,7 +21,7 @@ def _connection(call: Call) -> dict[str, Any]:
 
 
 def schema_with_overrides(call: Call, connection: dict[str, Any], schema_id: str) -> dict[str, Any]:
-    schemas = schema_cache.ready_schemas(call, connection)
+    schemas = schema_cache.ready_schemas(call.store, call.org, connection)
     schema = next((s for s in schemas if s["id"] == schema_id), None)
     if schema is None:
         raise not_found("schema", schema_id)
@@ -56,7 +56,7 @@ def status(call: Call) -> Reply:
 def refresh(call: Call) -> Reply:
     doc = _connection(call)
     require_healthy(doc)
-    schema_cache.start_refresh(call, doc["id"])
+    schema_cache.begin(call.runtime, call.org, doc["id"])
     return Reply(status=202, headers={"Location": f"/api/connections/{doc['id']}/schemas/status"})
 
 
@@ -74,10 +74,8 @@ def schema_records(call: Call) -> Reply:
         obj = salesforce.get_object(call.store, call.org, doc["configuration"]["domain"], schema_id)
         records: list[dict[str, Any]] = salesforce.list_records(call.store, obj, limit=10) if obj else []
     else:
-        bucket = files.normalize_bucket(
-            str(doc["configuration"].get("bucket") or doc["configuration"].get("s3_bucket_name"))
-        )
-        records = list(files.sample_records(call.store, call.org, bucket, schema_id))
+        location = files.connection_location(doc)
+        records = list(files.sample_records(call.store, call.org, location.bucket, location.key(schema_id)))
     return envelope(call, records)
 
 
@@ -147,7 +145,7 @@ def primary_keys(call: Call) -> Reply:
 @handles("bulk_sync_get_source")
 def bulk_source(call: Call) -> Reply:
     doc = _connection(call)
-    schemas = schema_cache.ready_schemas(call, doc)
+    schemas = schema_cache.ready_schemas(call.store, call.org, doc)
     if not call.query.get("include_fields"):
         schemas = [{"id": s["id"], "name": s["name"]} for s in schemas]
     return envelope(
@@ -177,7 +175,7 @@ def bulk_destination(call: Call) -> Reply:
 
 
 def _file_keys(call: Call, doc: dict[str, Any]) -> list[str]:
-    return [s["id"] for s in schema_cache.ready_schemas(call, doc)]
+    return [s["id"] for s in schema_cache.ready_schemas(call.store, call.org, doc)]
 
 
 @handles("model_sync_get_source", "models_get_enrichment_source")
@@ -225,7 +223,7 @@ def model_source_fields(call: Call) -> Reply:
 @handles("model_sync_targets_list")
 def list_targets(call: Call) -> Reply:
     doc = _connection(call)
-    objects = [targets.object_view(o) for o in targets.target_objects(call, doc)]
+    objects = [targets.object_view(o) for o in targets.target_objects(call.store, call.org, doc)]
     creation = {"supported": False, "properties": []} if call.query.get("include_target_creation_values") else None
     return envelope(call, objects, target_creation=creation)
 
@@ -238,7 +236,7 @@ def target_fields(call: Call) -> Reply:
         raise bad_request("target is required (an object id from /modelsync/targetobjects)", "target")
     if call.query.get("refresh"):
         require_healthy(doc)
-    obj = targets.require_object(call, doc, str(target))
+    obj = targets.require_object(call.store, call.org, doc, str(target))
     snapshot = call.store.get(call.org, schema_cache.KIND, doc["id"]) or {}
     return envelope(call, targets.fields_view(obj, snapshot.get("refreshed_at")))
 
@@ -246,7 +244,7 @@ def target_fields(call: Call) -> Reply:
 @handles("model_sync_targets_get_create_property")
 def create_property(call: Call) -> Reply:
     doc = _connection(call)
-    targets.target_objects(call, doc)
+    targets.target_objects(call.store, call.org, doc)
     raise ApiError(
         404,
         f"connection {doc['id']} does not create new targets, so property {call.path['property']!r} has no values",
@@ -269,7 +267,7 @@ def harbor_connections(call: Call) -> Reply:
 @handles("harbors_list_authorized_schemas")
 def harbor_schemas(call: Call) -> Reply:
     doc = load(call, call.path["connection_id"])
-    items = [{"id": s["id"], "name": s["name"]} for s in schema_cache.ready_schemas(call, doc)]
+    items = [{"id": s["id"], "name": s["name"]} for s in schema_cache.ready_schemas(call.store, call.org, doc)]
     page, siblings = paginate(call, items)
     return envelope(call, page, supports_namespaces=False, **siblings)
 

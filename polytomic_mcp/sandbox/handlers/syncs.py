@@ -5,11 +5,14 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from polytomic_mcp.sandbox import console_log, executions, sync_rules
-from polytomic_mcp.sandbox.clock import iso
-from polytomic_mcp.sandbox.context import Call, Reply, envelope, handles, new_id
+from polytomic_mcp.sandbox.engine import console_log, executions, sync_rules
 from polytomic_mcp.sandbox.errors import ApiError, bad_request, not_found
-from polytomic_mcp.sandbox.pagination import paginate
+from polytomic_mcp.sandbox.http import versions
+from polytomic_mcp.sandbox.http.context import Call, Reply, envelope, handles
+from polytomic_mcp.sandbox.http.pagination import paginate
+from polytomic_mcp.sandbox.http.shaping import conform, data_schema
+from polytomic_mcp.sandbox.state.clock import iso
+from polytomic_mcp.sandbox.state.runtime import new_id
 
 KIND = "sync"
 LOG_TYPES = ("records", "errors", "warnings", "inserts", "updates", "deletes")
@@ -43,7 +46,7 @@ def load(call: Call, sync_id: str) -> dict[str, Any]:
 
 
 def _document(call: Call, body: dict[str, Any], existing: dict[str, Any] | None) -> dict[str, Any]:
-    model_ids, _ = sync_rules.check(call, body)
+    model_ids, _ = sync_rules.check(call.store, call.org, body)
     now = call.now_iso()
     actor = {"id": call.tenant.key_fingerprint, "name": "API key", "type": "apikey"}
     return {
@@ -92,6 +95,10 @@ def list_all(call: Call) -> Reply:
         docs = [d for d in docs if d["mode"] == call.query["mode"]]
     if call.query.get("target_connection_id"):
         docs = [d for d in docs if d["target"]["connection_id"] == call.query["target_connection_id"]]
+    if versions.is_earlier(call.version):
+        # Before 2025-09-18 the list answered every sync in full, on one page.
+        schema = call.runtime.catalog.get("model_sync_get").response_body or {}
+        return Reply(body={"data": [conform(d, data_schema(schema), schema) for d in docs]})
     if int(call.query.get("limit") or 50) > 50:
         raise bad_request("limit must be at most 50", "limit")
     page, siblings = paginate(call, [_list_item(d) for d in docs])
@@ -137,7 +144,7 @@ def start(call: Call) -> Reply:
     body = call.body_dict()
     if body.get("identities") or body.get("source_identities"):
         raise bad_request("running a sync for selected records is not supported by the sandbox", "identities")
-    execution = executions.start(call, doc, body)
+    execution = executions.start(call.runtime, call.org, doc, body)
     return envelope(call, executions.view(execution))
 
 
@@ -233,19 +240,20 @@ def logs_index(call: Call) -> Reply:
     )
 
 
-@handles("model_sync_executions_get_log_urls")
-def log_urls(call: Call) -> Reply:
+def _typed_log_url(call: Call) -> str:
+    """A link to the log of the type the path names (400 for an unknown type)."""
     execution = _execution(call)
     log_type = call.path["type"]
     if log_type not in LOG_TYPES:
         raise bad_request(f"unknown log type {log_type!r}; one of: {', '.join(LOG_TYPES)}", "type")
-    return envelope(call, {"urls": [_log_url(call, execution, log_type)], "expires": iso(call.now() + 3600)})
+    return _log_url(call, execution, log_type)
+
+
+@handles("model_sync_executions_get_log_urls")
+def log_urls(call: Call) -> Reply:
+    return envelope(call, {"urls": [_typed_log_url(call)], "expires": iso(call.now() + 3600)})
 
 
 @handles("model_sync_executions_get_logs")
 def log_file(call: Call) -> Reply:
-    execution = _execution(call)
-    log_type = call.path["type"]
-    if log_type not in LOG_TYPES:
-        raise bad_request(f"unknown log type {log_type!r}; one of: {', '.join(LOG_TYPES)}", "type")
-    return Reply(status=302, headers={"Location": _log_url(call, execution, log_type)})
+    return Reply(status=302, headers={"Location": _typed_log_url(call)})

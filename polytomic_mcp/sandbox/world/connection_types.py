@@ -1,11 +1,13 @@
 """Connection types the sandbox offers: configuration JSON Schemas, capabilities, OAuth use.
 
-Configuration keys follow Polytomic's own schemas (reference.md §5). ``sensitive: true``
-marks members that are write-only: they are accepted, kept, and masked on every read.
+Configuration keys are Polytomic's own (as its terraform provider's generated schemas name
+them). ``sensitive: true`` marks members that are write-only: they are accepted, kept, and
+masked on every read.
 """
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +29,18 @@ class ConnectionType:
     @property
     def read_only(self) -> frozenset[str]:
         return frozenset(k for k, v in self.schema.get("properties", {}).items() if v.get("readOnly"))
+
+    def logo_svg(self) -> str:
+        """A plain badge with the type's initials (the sandbox has no vendor artwork)."""
+        initials = "".join(word[0] for word in self.name.split())[:3].upper()
+        hue = sum(map(ord, self.id)) * 47 % 360
+        return (
+            '<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64" viewBox="0 0 64 64">'
+            f"<title>{html.escape(self.name)}</title>"
+            f'<rect width="64" height="64" rx="12" fill="hsl({hue}, 55%, 42%)"/>'
+            '<text x="32" y="41" font-family="sans-serif" font-size="22" font-weight="bold" '
+            f'text-anchor="middle" fill="#fff">{html.escape(initials)}</text></svg>'
+        )
 
     def listing(self, base_url: str) -> dict[str, Any]:
         return {

@@ -17,7 +17,7 @@ from datetime import date, datetime
 from typing import IO
 
 from polytomic_mcp.sandbox.errors import bad_request, not_found
-from polytomic_mcp.sandbox.store import Store
+from polytomic_mcp.sandbox.state.store import Store
 
 SAMPLE_ROWS = 200
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
@@ -38,13 +38,62 @@ class Column:
     example: str | None
 
 
-def normalize_bucket(raw: str) -> str:
-    """``gs://bucket/prefix`` and ``gcs://bucket`` name the bucket ``bucket`` (both spellings occur)."""
+# The URL schemes each file connection type accepts in front of its bucket.
+SCHEMES: dict[str, tuple[str, ...]] = {"gcs": ("gs://", "gcs://"), "s3": ("s3://",)}
+BUCKET_MEMBER = {"gcs": "bucket", "s3": "s3_bucket_name"}
+_BUCKET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+@dataclass(frozen=True)
+class Location:
+    """A bucket and the folder inside it that a connection is scoped to ("" for the whole bucket)."""
+
+    bucket: str
+    prefix: str = ""
+
+    @property
+    def text(self) -> str:
+        """The normalised form: ``bucket`` or ``bucket/folder/sub``."""
+        return f"{self.bucket}/{self.prefix}" if self.prefix else self.bucket
+
+    def key(self, relative: str) -> str:
+        """The bucket key of a file named relative to the folder."""
+        return f"{self.prefix}/{relative}" if self.prefix else relative
+
+    def relative(self, key: str) -> str | None:
+        """The name of a bucket key relative to the folder; None when the key is outside it."""
+        if not self.prefix:
+            return key
+        head = self.prefix + "/"
+        return key[len(head) :] if key.startswith(head) and len(key) > len(head) else None
+
+
+def parse_location(raw: str, connection_type: str) -> Location:
+    """``gs://bucket/folder/``, ``gcs://bucket/folder``, ``bucket/folder`` and ``bucket`` (``s3://``
+    for S3), with any case of the scheme, surrounding blanks, repeated or trailing slashes; the
+    folder keeps its case. ValueError says what is wrong."""
     text = raw.strip()
-    for prefix in ("gs://", "gcs://", "s3://"):
-        if text.startswith(prefix):
-            text = text[len(prefix) :]
-    return text.split("/", 1)[0]
+    schemes = SCHEMES.get(connection_type, ())
+    if "://" in text:
+        scheme = text[: text.index("://") + 3].lower()
+        if scheme not in schemes:
+            accepted = ", ".join(f"{s}bucket/folder" for s in schemes)
+            raise ValueError(f"{scheme!r} is not a {connection_type} location; write {accepted} or bucket/folder")
+        text = text[len(scheme) :]
+    parts = [part for part in text.split("/") if part]
+    if not parts or not _BUCKET_NAME.match(parts[0]):
+        raise ValueError("name a bucket, e.g. my-bucket or my-bucket/folder")
+    if any(part in (".", "..") for part in parts[1:]):
+        raise ValueError("a folder path cannot contain '.' or '..' segments")
+    return Location(parts[0], "/".join(parts[1:]))
+
+
+def connection_location(connection: dict[str, object]) -> Location:
+    """Where a stored file connection reads (stored configurations are normalised already)."""
+    config = connection["configuration"]
+    assert isinstance(config, dict)
+    kind = str(connection["type"])
+    return parse_location(str(config.get(BUCKET_MEMBER.get(kind, "bucket")) or ""), kind)
 
 
 def bucket_exists(store: Store, tenant: str, bucket: str) -> bool:
@@ -84,10 +133,13 @@ def put_file(
     return FileInfo(bucket, key, size)
 
 
-def list_files(store: Store, tenant: str, bucket: str) -> list[FileInfo]:
+def list_files(store: Store, tenant: str, bucket: str, prefix: str = "") -> list[FileInfo]:
+    """Files of a bucket in key order, or only those inside the folder ``prefix``."""
+    head = prefix + "/" if prefix else ""
     with store.lock:
         rows = store.conn.execute(
-            "SELECT key, size FROM files WHERE tenant = ? AND bucket = ? ORDER BY key", (tenant, bucket)
+            "SELECT key, size FROM files WHERE tenant = ? AND bucket = ? AND substr(key, 1, ?) = ? ORDER BY key",
+            (tenant, bucket, len(head), head),
         ).fetchall()
     return [FileInfo(bucket, str(k), int(s)) for k, s in rows]
 
@@ -120,13 +172,14 @@ def open_text(store: Store, tenant: str, bucket: str, key: str) -> Iterator[IO[s
 def csv_rows(
     store: Store, tenant: str, bucket: str, key: str, skip_lines: int = 0
 ) -> Iterator[tuple[list[str], Iterator[list[str]]]]:
-    """The header and a lazy iterator over the data rows of a CSV file."""
+    """The header and a lazy iterator over the records of a CSV file. Blank lines (empty, or only
+    blanks) are not records, as common CSV readers skip them; a line of empty cells (``,,``) is."""
     with open_text(store, tenant, bucket, key) as handle:
         for _ in range(skip_lines):
             handle.readline()
-        reader = csv.reader(handle)
-        header = next(reader, [])
-        yield [h.strip() for h in header], reader
+        records = (row for row in csv.reader(handle) if len(row) > 1 or (row and row[0].strip()))
+        header = next(records, [])
+        yield [h.strip() for h in header], records
 
 
 def _infer(values: list[str]) -> str:

@@ -5,7 +5,9 @@ a record (the first-created holder of its normalised value, including a record a
 of the same file created) acts on that record; ``create`` inserts rows without a match and
 skips the rest, ``update`` updates matches and skips the rest, ``updateOrCreate`` does both and
 ``remove`` deletes matches. A row that would create a record without a value for a required
-field is a record error. The outcome does not depend on how the rows are batched.
+field is a record error; a row that updates a record leaves a required field it has no value
+for as it was (the record never loses it). The outcome does not depend on how the rows are
+batched.
 
 The common sync (matched on an identity field, writing no other identity-capable field) is
 written set-wise: a run of rows is one ``INSERT … ON CONFLICT`` statement over the identity's
@@ -21,13 +23,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any, Literal
 
 from polytomic_mcp.sandbox.errors import bad_request
-from polytomic_mcp.sandbox.store import Store
+from polytomic_mcp.sandbox.state.store import Store
 from polytomic_mcp.sandbox.world.salesforce import (
     FieldDef,
     ObjectDef,
@@ -93,7 +95,9 @@ class RecordWriter:
     ``columns`` are the target fields the rows carry values for, in order; ``identity`` is the
     field rows are matched on (None: every row creates a record). ``identity_column_is_key``
     says that when the identity field is one of the columns, its value normalises to the row's
-    key (it is mapped from the same source field).
+    key (it is mapped from the same source field). ``references`` gives, for lookup columns, the
+    object their values must be record ids of (None when the org has no such object): a row
+    with any other value is a record error.
     """
 
     def __init__(
@@ -103,6 +107,7 @@ class RecordWriter:
         identity: FieldDef | None,
         columns: tuple[str, ...],
         identity_column_is_key: bool = True,
+        references: Mapping[str, ObjectDef | None] | None = None,
     ) -> None:
         self.store = store
         self.obj = obj
@@ -117,6 +122,7 @@ class RecordWriter:
         required = [f.id for f in obj.data_fields if f.required]
         self._always_missing = [r for r in required if r not in self.insert_columns]
         self._required = [(self.insert_columns.index(r), r) for r in required if r in self.insert_columns]
+        self._kept_when_empty = frozenset(required)
         # The set-wise path: matching on a keyed field that is the only keyed column written and,
         # when it is also a mapped column, carries the value rows are matched on.
         self._bulk = (
@@ -125,6 +131,11 @@ class RecordWriter:
             and [c for _, c in self._keyed_inserts] == [identity.id]
             and (self._extra_identity or identity_column_is_key)
         )
+        self._references = [
+            (columns.index(name), name, target, _referenced_name(obj, name, target))
+            for name, target in (references or {}).items()
+            if name in columns
+        ]
         self._statements: dict[tuple[str, int], str] = {}
         self._autoincrement: bool | None = None
 
@@ -134,13 +145,48 @@ class RecordWriter:
         if not len(batch):
             return BatchCounts()
         with self.store.transaction() as conn:
-            if self.identity is None and not self._keyed_inserts:
-                return self._insert_all(conn, mode, batch)
-            if self._bulk and (mode != "remove" or not self._has_duplicates(conn)):
-                return self._apply_bulk(conn, mode, batch)
-            return self._apply_rows(conn, mode, batch)
+            refused: list[tuple[int, str]] = []
+            if self._references:
+                batch, refused = self._check_references(conn, batch)
+            if not len(batch):
+                counts = BatchCounts()
+            elif self.identity is None and not self._keyed_inserts:
+                counts = self._insert_all(conn, mode, batch)
+            elif self._bulk and (mode != "remove" or not self._has_duplicates(conn)):
+                counts = self._apply_bulk(conn, mode, batch)
+            else:
+                counts = self._apply_rows(conn, mode, batch)
+        counts.errors[:0] = refused
+        return counts
+
+    def _check_references(self, conn: sqlite3.Connection, batch: Batch) -> tuple[Batch, list[tuple[int, str]]]:
+        """Leaves out the rows whose lookup value is not the id of an existing record of the
+        referenced object; returns the rest and an error per row left out."""
+        refused: dict[int, str] = {}
+        for position, name, target, referenced in self._references:
+            column = batch.columns[position]
+            wanted = {value for value in column if value is not None}
+            if not wanted:
+                continue
+            valid = _existing_ids(conn, target, wanted)
+            for index, value in enumerate(column):
+                if value is not None and value not in valid:
+                    refused.setdefault(
+                        index,
+                        f"INVALID_CROSS_REFERENCE_KEY: {self.obj.name}.{name}: {value!r} is not the id of an "
+                        f"existing {referenced} record",
+                    )
+        if not refused:
+            return batch, []
+        kept = batch.select([i for i in range(len(batch)) if i not in refused])
+        return kept, [(batch.numbers[i], refused[i]) for i in sorted(refused)]
 
     # -- helpers -------------------------------------------------------------------------------
+    def _new_value(self, column: str, value: str) -> str:
+        """What an update writes to ``column``: the row's value, except that an empty value
+        leaves a required field as it was (Salesforce never holds a record without one)."""
+        return f'COALESCE({value}, "{column}")' if column in self._kept_when_empty else value
+
     def _missing(self, row: Sequence[Any]) -> str | None:
         """Why a row cannot create a record, or None."""
         if self._always_missing:
@@ -235,7 +281,7 @@ class RecordWriter:
             names = [f'"{c}"' for c in self.insert_columns]
             names.append(key_column(self.identity.id))
             key = key_column(self.identity.id)
-            assignments = ", ".join(f'"{c}" = excluded."{c}"' for c in self.columns)
+            assignments = ", ".join(f'"{c}" = {self._new_value(c, f"excluded.{_q(c)}")}' for c in self.columns)
             action = f"DO UPDATE SET {assignments}" if mode == "updateOrCreate" and assignments else "DO NOTHING"
             sql = (
                 f"INSERT INTO {self.table} ({', '.join(names)}) VALUES {_marks(rows, len(names))} "
@@ -293,7 +339,7 @@ class RecordWriter:
         assert self.identity is not None
         last = dict(zip(batch.keys, range(len(batch)), strict=True))
         repeats = len(last) < len(batch)
-        chosen = batch.select(sorted(last.values())) if repeats else batch
+        chosen = self._merged_by_key(batch, last) if repeats else batch
         if not self.columns:
             matched = self._matched_keys(conn, chosen.keys)
         else:
@@ -302,7 +348,9 @@ class RecordWriter:
             flat = list(chain.from_iterable(zip(*chosen.columns, chosen.keys, strict=True)))
             per = self._row_limit(conn, width)
             key = key_column(self.identity.id)
-            assignments = ", ".join(f'"{c}" = v.column{i + 1}' for i, c in enumerate(self.columns))
+            assignments = ", ".join(
+                f'"{c}" = {self._new_value(c, f"v.column{i + 1}")}' for i, c in enumerate(self.columns)
+            )
             for start in range(0, len(chosen), per):
                 chunk = flat[start * width : (start + per) * width]
                 rows = len(chunk) // width
@@ -316,6 +364,21 @@ class RecordWriter:
             multiplicity = Counter(batch.keys)
             return BatchCounts(update=sum(multiplicity[k] for k in matched))
         return BatchCounts(update=len(matched))
+
+    def _merged_by_key(self, batch: Batch, last: dict[str | None, int]) -> Batch:
+        """One row per key, as that key's rows applied in order leave the record: each column
+        takes its last row's value, a required column its last non-empty one."""
+        chosen = batch.select(sorted(last.values()))
+        slot = {key: index for index, key in enumerate(chosen.keys)}
+        for position, column in enumerate(self.columns):
+            if column not in self._kept_when_empty or None not in chosen.columns[position]:
+                continue
+            merged: list[Any] = [None] * len(chosen)
+            for key, value in zip(batch.keys, batch.columns[position], strict=True):
+                if value is not None:
+                    merged[slot[key]] = value
+            chosen.columns[position] = merged
+        return chosen
 
     def _remove_matches(self, conn: sqlite3.Connection, batch: Batch) -> BatchCounts:
         """Deletes the holder of each key (no identity value has a second holder, so a repeated
@@ -393,13 +456,15 @@ class RecordWriter:
             names = ", ".join(key_column(c) for _, c in self._keyed_updates)
             keys = conn.execute(f"SELECT {names} FROM {self.table} WHERE rid = ?", (rid,)).fetchone()
             for (position, field_id), key in zip(self._keyed_updates, keys, strict=True):
+                if values[position] is None and field_id in self._kept_when_empty:
+                    continue  # the update leaves this required field as it was
                 before, after = key_norm(key), _norm(values[position])
                 if after != before:
                     if before is not None:
                         _detach(conn, self.table, field_id, rid, before)
                     if after is not None:
                         _attach(conn, self.table, field_id, rid, after)
-        assignments = ", ".join(f'"{c}" = ?' for c in self.columns)
+        assignments = ", ".join(f'"{c}" = {self._new_value(c, "?")}' for c in self.columns)
         conn.execute(f"UPDATE {self.table} SET {assignments} WHERE rid = ?", (*values, rid))
 
     def _delete(self, conn: sqlite3.Connection, rid: int) -> None:
@@ -429,6 +494,35 @@ def _segments(size: int, unfit: list[int]) -> Iterator[tuple[int, int, bool]]:
             end = unfit[index] if index < len(unfit) else size
             yield start, end, True
         start = end
+
+
+def _referenced_name(obj: ObjectDef, name: str, target: ObjectDef | None) -> str:
+    field = obj.field(name)
+    return target.name if target else (field.reference_to if field and field.reference_to else "referenced")
+
+
+def _existing_ids(conn: sqlite3.Connection, target: ObjectDef | None, values: set[Any]) -> set[Any]:
+    """Those of ``values`` that are ids of existing records of ``target``."""
+    if target is None:
+        return set()
+    rows: dict[int, list[Any]] = {}
+    for value in values:
+        rid = rid_of(target, str(value))
+        if rid is not None:
+            rows.setdefault(rid, []).append(value)
+    found: set[Any] = set()
+    wanted = list(rows)
+    limit = max(1, conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
+    for start in range(0, len(wanted), limit):
+        chunk = wanted[start : start + limit]
+        marks = ",".join("?" * len(chunk))
+        for (rid,) in conn.execute(f'SELECT rid FROM "{target.table}" WHERE rid IN ({marks})', chunk):
+            found.update(rows[int(rid)])
+    return found
+
+
+def _q(name: str) -> str:
+    return f'"{name}"'
 
 
 def _norm(value: Any) -> str | None:

@@ -24,7 +24,7 @@ from datetime import date, datetime
 from typing import Any
 
 from polytomic_mcp.sandbox.errors import bad_request
-from polytomic_mcp.sandbox.store import Store
+from polytomic_mcp.sandbox.state.store import Store
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 NUMERIC_TYPES = frozenset({"double", "currency", "percent", "int"})
@@ -41,6 +41,7 @@ class FieldDef:
     createable: bool = True
     updateable: bool = True
     identity_functions: tuple[str, ...] = ()
+    reference_to: str | None = None  # the object a lookup (``type: reference``) points at
 
     @property
     def polytomic_type(self) -> str:
@@ -61,6 +62,7 @@ class FieldDef:
             "createable": self.createable,
             "updateable": self.updateable,
             "identity_functions": list(self.identity_functions),
+            "reference_to": self.reference_to,
         }
 
     @classmethod
@@ -79,6 +81,7 @@ class FieldDef:
             createable=bool(raw.get("createable", ident != "Id")),
             updateable=bool(raw.get("updateable", ident != "Id")),
             identity_functions=tuple(str(f) for f in functions),
+            reference_to=str(raw["reference_to"]) if raw.get("reference_to") else None,
         )
 
 
@@ -125,6 +128,28 @@ class ObjectDef:
         return cls(name, str(raw.get("label") or name), str(raw.get("id_prefix") or "a0X"), tuple(fields), table)
 
 
+_HOST_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+
+
+def normalize_domain(raw: str) -> str:
+    """An org's login domain as a bare lower-case host: ``https://Acme.my.salesforce.com/``,
+    ``acme.my.salesforce.com/path`` and ``acme.my.salesforce.com:443`` all name
+    ``acme.my.salesforce.com``. ValueError says what is wrong."""
+    text = raw.strip()
+    if "://" in text:
+        scheme, _, text = text.partition("://")
+        if scheme.lower() not in ("https", "http"):
+            raise ValueError(f"{scheme}:// is not a web address; write a host such as acme.my.salesforce.com")
+    for end in "/?#":
+        text = text.split(end, 1)[0]
+    host = text.rsplit(":", 1)[0] if text.rsplit(":", 1)[-1].isdigit() else text
+    host = host.rstrip(".").lower()
+    labels = host.split(".")
+    if "@" in host or len(host) > 253 or not all(_HOST_LABEL.match(label) for label in labels):
+        raise ValueError(f"{raw.strip()!r} is not a host name such as acme.my.salesforce.com")
+    return host
+
+
 def valid_email(text: str) -> bool:
     """One ``@`` with a non-empty local part and a dotted domain, no blanks (string ops beat a regex here)."""
     local, _, domain = text.partition("@")
@@ -141,8 +166,9 @@ def record_id(obj: ObjectDef, rid: int) -> str:
 
 
 def rid_of(obj: ObjectDef, ident: str) -> int | None:
+    """The row of a record id of ``obj`` (18 characters, or the 15 before the checksum), or None."""
     text = ident.strip()
-    if len(text) != 18 or text[:3].casefold() != obj.id_prefix.casefold() or not text[5:15].isdigit():
+    if len(text) not in (15, 18) or text[:3].casefold() != obj.id_prefix.casefold() or not text[5:15].isdigit():
         return None
     return int(text[5:15])
 

@@ -24,8 +24,8 @@ from typing import Any
 
 import yaml
 
-from polytomic_mcp.sandbox.errors import bad_request
-from polytomic_mcp.sandbox.store import Store
+from polytomic_mcp.sandbox.errors import ApiError, bad_request
+from polytomic_mcp.sandbox.state.store import Store
 from polytomic_mcp.sandbox.world import files, records, salesforce
 from polytomic_mcp.sandbox.world.standard_objects import STANDARD_OBJECTS
 
@@ -75,9 +75,12 @@ def apply(store: Store, tenant: str, document: dict[str, Any], base: Path | None
             files.put_file(store, tenant, name, key, content=_file_content(entry, base))
             added["files"] += 1
     for org in _list(document.get("salesforce"), "salesforce"):
-        domain = str(org.get("domain") or "").lower()
-        if not domain:
+        if not org.get("domain"):
             raise bad_request("every Salesforce org needs a domain", "salesforce")
+        try:
+            domain = salesforce.normalize_domain(str(org["domain"]))
+        except ValueError as exc:
+            raise bad_request(f"seed org domain: {exc}", "salesforce") from None
         salesforce.declare_org(store, tenant, domain)
         store.set_meta(f"tenant:{tenant}:sfuser:{domain}", str(org.get("user") or f"integration@{domain}"))
         added["orgs"] += 1
@@ -127,3 +130,25 @@ def _object_definition(raw: dict[str, Any]) -> salesforce.ObjectDef:
         if key in raw:
             merged[key] = raw[key]
     return salesforce.ObjectDef.from_json(merged)
+
+
+def problem(path: str) -> str | None:
+    """What keeps a seed file from loading, or None. The file is loaded into a scratch
+    in-memory store with the same loader tenants use, so every problem the first tenant would
+    hit (a bad document, an unknown section, a file it names that is missing) shows here."""
+    if not Path(path).is_file():
+        return "no such file" if not Path(path).exists() else "not a file"
+    try:
+        document, base = resolve(path)
+        scratch = Store(None)
+        try:
+            apply(scratch, "seed-check", document, base)
+        finally:
+            scratch.close()
+    except ApiError as bad:
+        return bad.message
+    except (OSError, UnicodeDecodeError) as unreadable:
+        return f"cannot be read ({unreadable})"
+    except (ValueError, TypeError, KeyError, AttributeError) as bad_content:
+        return f"not a valid seed ({bad_content})"
+    return None

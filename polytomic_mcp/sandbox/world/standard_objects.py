@@ -23,7 +23,7 @@ STANDARD_OBJECTS: dict[str, dict[str, Any]] = {
             _f("Phone", "Business Phone", "phone"),
             _f("Title", "Title"),
             _f("Department", "Department"),
-            _f("AccountId", "Account ID", "reference"),
+            _f("AccountId", "Account ID", "reference", reference_to="Account"),
             _f("LeadSource", "Lead Source", "picklist"),
             _f("Plan__c", "Plan", "picklist"),
             _f("Monthly_Spend__c", "Monthly Spend", "currency"),

@@ -5,18 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from polytomic_mcp.sandbox import console_log, events, executions
-from polytomic_mcp.sandbox.clock import iso
-from polytomic_mcp.sandbox.context import Call, Runtime, new_id
+from polytomic_mcp.sandbox.engine import console_log, events, executions
 from polytomic_mcp.sandbox.errors import ApiError
+from polytomic_mcp.sandbox.state.clock import iso
+from polytomic_mcp.sandbox.state.runtime import Runtime, new_id
 from polytomic_mcp.sandbox.world import files, salesforce
 
 KIND = "bulk_execution"
 TERMINAL = executions.TERMINAL
 
 
-def start(call: Call, sync: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
-    executions.refuse_if_running(call, KIND, sync["id"], "bulk sync")
+def start(runtime: Runtime, org: str, sync: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
+    executions.refuse_if_running(runtime.store, org, KIND, sync["id"], "bulk sync")
     enabled = [s["id"] for s in sync["schemas"] if s.get("enabled", True)]
     chosen = options.get("schemas") or enabled
     unknown = [s for s in chosen if s not in enabled]
@@ -27,8 +27,8 @@ def start(call: Call, sync: dict[str, Any], options: dict[str, Any]) -> dict[str
             "validation_failed",
             {"field": "schemas"},
         )
-    config = call.runtime.config
-    now = call.now()
+    config = runtime.config
+    now = runtime.now()
     execution: dict[str, Any] = {
         "id": new_id(),
         "sync_id": sync["id"],
@@ -45,8 +45,8 @@ def start(call: Call, sync: dict[str, Any], options: dict[str, Any]) -> dict[str
         "schemas": [{"schema": s, "output_name": s, "status": "created"} for s in chosen],
     }
     console_log.append(execution, now, "info", "Bulk execution created")
-    call.store.put(call.org, KIND, execution["id"], execution, sync["id"])
-    call.store.mark_pending(call.org, KIND, execution["id"])
+    runtime.store.put(org, KIND, execution["id"], execution, sync["id"])
+    runtime.store.mark_pending(org, KIND, execution["id"])
     return execution
 
 
@@ -99,30 +99,30 @@ def _rows_in(runtime: Runtime, org: str, source: dict[str, Any], schema: str) ->
         obj = salesforce.get_object(runtime.store, org, config["domain"], schema)
         return salesforce.count_records(runtime.store, obj) if obj else 0
     if source["type"] in ("gcs", "s3"):
-        bucket = files.normalize_bucket(str(config.get("bucket") or config.get("s3_bucket_name")))
-        return (
-            files.count_rows(runtime.store, org, bucket, schema)
-            if files.file_exists(runtime.store, org, bucket, schema)
-            else 0
-        )
+        location = files.connection_location(source)
+        key = location.key(schema)
+        exists = files.file_exists(runtime.store, org, location.bucket, key)
+        return files.count_rows(runtime.store, org, location.bucket, key) if exists else 0
     return 0
+
+
+def _event_payload(sync: dict[str, Any], execution: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "sync_id": execution["sync_id"],
+        "sync_name": sync.get("name"),
+        "execution_id": execution["id"],
+        "source_connection_id": sync.get("source_connection_id"),
+        "destination_connection_id": sync.get("destination_connection_id"),
+    }
 
 
 def advance(runtime: Runtime, org: str, execution_id: str) -> None:
     store = runtime.store
-    with store.transaction():
-        execution = store.get(org, KIND, execution_id)
-        if execution is None or execution["status"] in TERMINAL:
-            store.clear_pending(org, KIND, execution_id)
+    with executions.unfinished(store, org, KIND, execution_id) as execution:
+        if execution is None:
             return
-        sync = store.get(org, "bulk_sync", execution["sync_id"]) or {"id": execution["sync_id"], "name": None}
-        payload = {
-            "sync_id": sync["id"],
-            "sync_name": sync.get("name"),
-            "execution_id": execution["id"],
-            "source_connection_id": sync.get("source_connection_id"),
-            "destination_connection_id": sync.get("destination_connection_id"),
-        }
+        sync = store.get(org, "bulk_sync", execution["sync_id"]) or {}
+        payload = _event_payload(sync, execution)
         now = runtime.now()
         if execution["status"] == "canceling":
             if now >= execution["cancel_at"]:
@@ -175,6 +175,24 @@ def advance(runtime: Runtime, org: str, execution_id: str) -> None:
             _finish(runtime, org, execution, "completed", execution["done_at"])
             events.emit(runtime, org, "bulk_sync.completed", execution["done_at"], {**payload, "trigger_source": "api"})
             return
+        store.put(org, KIND, execution_id, execution, execution["sync_id"])
+
+
+def after_restart(runtime: Runtime, org: str, execution_id: str) -> None:
+    """Settle an execution an earlier sandbox process left unfinished (see ``engine.recovery``):
+    one being canceled is canceled, any other goes on (nothing is copied before it finishes)."""
+    store = runtime.store
+    with executions.unfinished(store, org, KIND, execution_id) as execution:
+        if execution is None:
+            return
+        now = max(runtime.now(), execution["created"])
+        if execution["status"] == "canceling":
+            console_log.append(execution, now, "warning", "The sandbox restarted; the cancellation is complete")
+            _finish(runtime, org, execution, "canceled", now)
+            sync = store.get(org, "bulk_sync", execution["sync_id"]) or {}
+            events.emit(runtime, org, "bulk_sync.canceled", now, _event_payload(sync, execution))
+            return
+        console_log.append(execution, now, "warning", "The sandbox restarted; this execution goes on")
         store.put(org, KIND, execution_id, execution, execution["sync_id"])
 
 

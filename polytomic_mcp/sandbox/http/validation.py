@@ -11,14 +11,16 @@ from jsonschema import Draft202012Validator
 
 from polytomic_mcp.catalog import Operation, Parameter
 from polytomic_mcp.sandbox.errors import ApiError, bad_request
+from polytomic_mcp.sandbox.http import open_enums
 
 
 @cache
 def _validator(schema_json: str) -> Draft202012Validator:
-    return Draft202012Validator(json.loads(schema_json))
+    return Draft202012Validator(open_enums.relaxed(json.loads(schema_json)))
 
 
 def validator_for(schema: dict[str, Any]) -> Draft202012Validator:
+    """A validator of ``schema`` in which open enums admit any value of their type."""
     return _validator(json.dumps(schema, sort_keys=True))
 
 
@@ -78,6 +80,7 @@ def parse_query(op: Operation, items: Sequence[tuple[str, str]]) -> dict[str, An
             if param.required:
                 raise bad_request(f"query parameter {param.name!r} is required", param.name)
             continue
+        value = open_enums.canonical(value, param.schema)
         errors = sorted(validator_for(param.schema).iter_errors(value), key=lambda e: list(e.path))
         if errors:
             reason = _describe(errors[0].validator, errors[0].validator_value)
@@ -99,8 +102,8 @@ def _query_value(param: Parameter, items: Sequence[tuple[str, str]]) -> Any:
     return _coerce_scalar(raw[-1], param.schema, param.name)
 
 
-def parse_body(op: Operation, raw: bytes) -> Any:
-    """The decoded JSON body, checked against the operation's request schema."""
+def decode_body(op: Operation, raw: bytes) -> Any:
+    """The JSON body (``{}`` when an operation that takes a body is sent none)."""
     if op.request_body is None:
         if not raw.strip():
             return None
@@ -109,14 +112,21 @@ def parse_body(op: Operation, raw: bytes) -> Any:
         except ValueError:
             return None  # operations without a documented body ignore what they are sent
     if not raw.strip():
-        body: Any = {}
-    else:
-        try:
-            body = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise bad_request(f"request body is not valid JSON: {exc.msg} (line {exc.lineno})") from None
-        except ValueError:
-            raise bad_request("request body is not valid JSON") from None
+        return {}
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise bad_request(f"request body is not valid JSON: {exc.msg} (line {exc.lineno})") from None
+    except ValueError:
+        raise bad_request("request body is not valid JSON") from None
+
+
+def check_body(op: Operation, body: Any) -> Any:
+    """The body with open-enum values in their listed spelling, checked against the operation's
+    request schema."""
+    if op.request_body is None:
+        return body
+    body = open_enums.canonical(body, op.request_body)
     check_against(op.request_body, body)
     return body
 

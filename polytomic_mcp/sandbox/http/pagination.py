@@ -6,8 +6,8 @@ import base64
 import json
 from typing import Any
 
-from polytomic_mcp.sandbox.context import Call
 from polytomic_mcp.sandbox.errors import bad_request
+from polytomic_mcp.sandbox.http.context import Call
 
 DEFAULT_LIMIT = 50
 

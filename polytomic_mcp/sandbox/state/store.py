@@ -159,6 +159,12 @@ class Store:
         with self.lock:
             self.conn.execute("DELETE FROM pending WHERE tenant = ? AND kind = ? AND id = ?", (tenant, kind, ident))
 
+    def all_pending(self) -> builtins.list[tuple[str, str, str]]:
+        """Pending work of every tenant: (tenant, kind, id)."""
+        with self.lock:
+            rows = self.conn.execute("SELECT tenant, kind, id FROM pending ORDER BY rowid").fetchall()
+        return [(str(t), str(k), str(i)) for t, k, i in rows]
+
     def pending(self, tenant: str) -> builtins.list[tuple[str, str]]:
         with self.lock:
             rows = self.conn.execute(

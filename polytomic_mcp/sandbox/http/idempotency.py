@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import re
 
-from polytomic_mcp.sandbox.context import Reply
-from polytomic_mcp.sandbox.errors import ApiError, bad_request, conflict
-from polytomic_mcp.sandbox.store import Store
+from polytomic_mcp.sandbox.errors import bad_request, conflict
+from polytomic_mcp.sandbox.http.context import Reply
+from polytomic_mcp.sandbox.state.store import Store
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,255}$")
 RETENTION_SECONDS = 24 * 3600.0
@@ -39,20 +39,16 @@ def begin(store: Store, tenant: str, key: str, now: float) -> Reply | None:
     return Reply(status=int(status), headers=dict(json.loads(headers)), content=bytes(body))
 
 
+def release_in_flight(store: Store) -> int:
+    """Forget claims whose request never answered (the process ended while it ran), so the key
+    can be used again; returns how many were released."""
+    with store.lock:
+        return store.conn.execute("DELETE FROM idempotency WHERE state = 'in_flight'").rowcount
+
+
 def finish(store: Store, tenant: str, key: str, status: int, headers: dict[str, str], content: bytes) -> None:
     with store.lock:
         store.conn.execute(
             "UPDATE idempotency SET state = 'done', status = ?, headers = ?, body = ? WHERE tenant = ? AND key = ?",
             (status, json.dumps(headers), content, tenant, key),
         )
-
-
-def abandon(store: Store, tenant: str, key: str) -> None:
-    """Release a claim whose request never produced an answer (e.g. a dropped connection)."""
-    with store.lock:
-        store.conn.execute(
-            "DELETE FROM idempotency WHERE tenant = ? AND key = ? AND state = 'in_flight'", (tenant, key)
-        )
-
-
-__all__ = ["ApiError", "abandon", "begin", "finish"]

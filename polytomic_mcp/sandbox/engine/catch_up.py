@@ -4,17 +4,16 @@ No background threads, so step-mode runs are fully deterministic."""
 
 from __future__ import annotations
 
-from polytomic_mcp.sandbox import bulk_executions, executions, jobs, schema_cache
-from polytomic_mcp.sandbox.context import Runtime
-from polytomic_mcp.sandbox.handlers.models import save_model
+from polytomic_mcp.sandbox.engine import bulk_executions, executions, jobs, schema_cache
+from polytomic_mcp.sandbox.state.runtime import Runtime
 
 
-def advance(runtime: Runtime, org: str) -> None:
+def catch_up(runtime: Runtime, org: str) -> None:
     for kind, ident in runtime.store.pending(org):
         if kind == schema_cache.KIND:
             schema_cache.advance(runtime, org, ident)
         elif kind == jobs.KIND:
-            jobs.advance(runtime, org, ident, save_model)
+            jobs.advance(runtime, org, ident)
         elif kind == executions.KIND:
             executions.advance(runtime, org, ident)
         elif kind == bulk_executions.KIND:

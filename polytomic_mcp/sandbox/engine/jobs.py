@@ -1,25 +1,33 @@
 """Background jobs (``GET /api/jobs/{type}/{id}``): created → running → done, with a result.
 
 The result is computed when the job is submitted (so a bad request fails at once, as the
-real API validates synchronously); it is revealed, and any deferred effect such as saving
-a model is applied, once the job's time is up.
+real API validates synchronously); it is revealed, and its deferred effect (a document to
+save, such as the model a ``createmodel`` job creates) is applied, once the job's time is up.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from polytomic_mcp.sandbox.context import Call, Runtime, new_id
 from polytomic_mcp.sandbox.errors import bad_request, not_found
+from polytomic_mcp.sandbox.state.runtime import Runtime, new_id
+from polytomic_mcp.sandbox.state.store import Store
 
 KIND = "job"
 JOB_TYPES = ("createmodel", "updatemodel", "previewmodel", "samplemodel", "exportlogs", "connectionproxy")
 
 
-def submit(call: Call, job_type: str, result: Any, effect: dict[str, Any] | None = None) -> dict[str, Any]:
+def save_document(kind: str, ident: str, doc: dict[str, Any]) -> dict[str, Any]:
+    """The effect of a job that stores ``doc`` when it is done."""
+    return {"kind": kind, "id": ident, "doc": doc}
+
+
+def submit(
+    runtime: Runtime, org: str, job_type: str, result: Any, effect: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Record a job and return its public view (status ``created``)."""
-    now = call.now()
-    seconds = call.runtime.config.job_seconds
+    now = runtime.now()
+    seconds = runtime.config.job_seconds
     job = {
         "job_id": new_id(),
         "type": job_type,
@@ -30,8 +38,8 @@ def submit(call: Call, job_type: str, result: Any, effect: dict[str, Any] | None
         "result": result,
         "effect": effect,
     }
-    call.store.put(call.org, KIND, job["job_id"], job, job_type)
-    call.store.mark_pending(call.org, KIND, job["job_id"])
+    runtime.store.put(org, KIND, job["job_id"], job, job_type)
+    runtime.store.mark_pending(org, KIND, job["job_id"])
     return view(job)
 
 
@@ -46,7 +54,7 @@ def view(job: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def advance(runtime: Runtime, org: str, job_id: str, apply_effect: Any) -> None:
+def advance(runtime: Runtime, org: str, job_id: str) -> None:
     store = runtime.store
     with store.transaction():
         job = store.get(org, KIND, job_id)
@@ -57,17 +65,18 @@ def advance(runtime: Runtime, org: str, job_id: str, apply_effect: Any) -> None:
         if job["status"] == "created" and now >= job["running_at"]:
             job["status"] = "running"
         if job["status"] == "running" and now >= job["done_at"]:
-            if job.get("effect"):
-                apply_effect(runtime, org, job["effect"])
+            effect = job.get("effect")
+            if effect:
+                store.put(org, effect["kind"], effect["id"], effect["doc"])
             job["status"] = "done"
             store.clear_pending(org, KIND, job_id)
         store.put(org, KIND, job_id, job, job["type"])
 
 
-def lookup(call: Call, job_type: str, job_id: str) -> dict[str, Any]:
+def lookup(store: Store, org: str, job_type: str, job_id: str) -> dict[str, Any]:
     if job_type not in JOB_TYPES:
         raise bad_request(f"unknown job type {job_type!r}; known: {', '.join(JOB_TYPES)}", "type")
-    job = call.store.get(call.org, KIND, job_id)
+    job = store.get(org, KIND, job_id)
     if job is None or job["type"] != job_type:
         raise not_found("job", job_id)
     return job

@@ -1,18 +1,17 @@
-"""What a handler works with: the running sandbox, the caller's tenant and the parsed request."""
+"""The handler contract: what a handler is given (the caller's tenant and the parsed request) and
+what it answers, plus the registry of hand-written handlers by operation name."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from polytomic_mcp.catalog import Catalog, Operation
-from polytomic_mcp.sandbox.clock import Clock, iso
-from polytomic_mcp.sandbox.config import SandboxConfig
-from polytomic_mcp.sandbox.shaping import MISSING, conform, data_schema
-from polytomic_mcp.sandbox.store import Store
+from polytomic_mcp.catalog import Operation
+from polytomic_mcp.sandbox.http.shaping import MISSING, conform, data_schema
+from polytomic_mcp.sandbox.state.clock import iso
+from polytomic_mcp.sandbox.state.runtime import Runtime
+from polytomic_mcp.sandbox.state.store import Store
 
 
 @dataclass(frozen=True)
@@ -22,21 +21,6 @@ class Tenant:
     org_id: str
     credential: str  # "bearer" or "basic"
     key_fingerprint: str  # a hash, never the key itself
-
-
-@dataclass
-class Runtime:
-    """Process-wide pieces shared by all requests."""
-
-    config: SandboxConfig
-    catalog: Catalog
-    store: Store
-    clock: Clock
-    # The configured seed once parsed: (document, folder its relative paths start from).
-    seed_document: tuple[dict[str, Any], Path | None] | None = None
-
-    def now(self) -> float:
-        return self.clock.now()
 
 
 @dataclass
@@ -51,6 +35,7 @@ class Call:
     body: Any
     headers: Mapping[str, str]
     base_url: str
+    version: str  # the API version the request is served with (X-Polytomic-Version)
 
     @property
     def store(self) -> Store:
@@ -98,10 +83,6 @@ def handles(*names: str) -> Callable[[Handler], Handler]:
         return fn
 
     return register
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
 
 
 def envelope(call: Call, data: Any, status: int = 200, **siblings: Any) -> Reply:

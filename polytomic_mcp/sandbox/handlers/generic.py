@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from polytomic_mcp.catalog import Catalog, Operation
-from polytomic_mcp.sandbox.context import Call, Handler, Reply, envelope, new_id
 from polytomic_mcp.sandbox.errors import not_found
-from polytomic_mcp.sandbox.pagination import paginate
-from polytomic_mcp.sandbox.routing import is_param, split_path
-from polytomic_mcp.sandbox.shaping import data_schema, resolve, synthesize
-from polytomic_mcp.sandbox.store import join_key
+from polytomic_mcp.sandbox.http.context import Call, Handler, Reply, envelope
+from polytomic_mcp.sandbox.http.pagination import paginate
+from polytomic_mcp.sandbox.http.routing import is_param, split_path
+from polytomic_mcp.sandbox.http.shaping import data_schema, resolve, synthesize
+from polytomic_mcp.sandbox.state.runtime import new_id
+from polytomic_mcp.sandbox.state.store import join_key
 
 Shape = tuple[str, ...]
 

@@ -18,13 +18,15 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from polytomic_mcp.sandbox import faults, schema_cache
-from polytomic_mcp.sandbox.clock import iso
+from polytomic_mcp.sandbox.engine import schema_cache
 from polytomic_mcp.sandbox.errors import ApiError, bad_request
+from polytomic_mcp.sandbox.http import faults
+from polytomic_mcp.sandbox.state.clock import iso
 from polytomic_mcp.sandbox.world import files, salesforce, seed
+from polytomic_mcp.sandbox.world.connection_types import TYPES
 
 if TYPE_CHECKING:
-    from polytomic_mcp.sandbox.app import SandboxApp
+    from polytomic_mcp.sandbox.http.app import SandboxApp
 
 AdminAction = Callable[["SandboxApp", Request, str, bytes], Any]
 
@@ -124,6 +126,10 @@ def _org_domain(sandbox: SandboxApp, request: Request, org: str) -> str:
         domain = connection["configuration"]["domain"]
     if not domain:
         raise bad_request("pass domain=<org domain> or connection_id=<salesforce connection>", "domain")
+    try:
+        domain = salesforce.normalize_domain(domain)
+    except ValueError as exc:
+        raise bad_request(f"domain: {exc}", "domain") from None
     if not salesforce.org_exists(sandbox.runtime.store, org, domain):
         raise ApiError(404, f"no Salesforce org {domain}", "not_found")
     return domain
@@ -172,7 +178,7 @@ def advance_clock(sandbox: SandboxApp, request: Request, org: str, raw: bytes) -
     seconds = _json_body(raw).get("seconds")
     if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
         raise bad_request("seconds must be a non-negative number", "seconds")
-    runtime.clock.advance(float(seconds))
+    runtime.advance_clock(float(seconds))
     return {"mode": "step", "now": iso(runtime.now())}
 
 
@@ -239,11 +245,37 @@ async def log_file(sandbox: SandboxApp, request: Request) -> Response:
 
     text = await anyio.to_thread.run_sync(work)
     if text is None:
-        return JSONResponse(
-            {"status": 404, "message": "log file not found or expired", "key": "not_found", "metadata": {}},
-            status_code=404,
-        )
+        return _not_found("log file not found or expired")
     return Response(text, media_type="application/x-ndjson")
+
+
+def _not_found(message: str) -> JSONResponse:
+    return JSONResponse({"status": 404, "message": message, "key": "not_found", "metadata": {}}, status_code=404)
+
+
+async def logo(sandbox: SandboxApp, request: Request) -> Response:
+    """The ``logo_url`` of a connection type: a small SVG badge."""
+    name = request.path_params["name"]
+    kind = TYPES.get(name.removesuffix(".svg")) if name.endswith(".svg") else None
+    if kind is None:
+        return _not_found(f"no logo {name}")
+    return Response(kind.logo_svg(), media_type="image/svg+xml")
+
+
+async def harbor_mcp(sandbox: SandboxApp, request: Request) -> Response:
+    """A Harbor's ``mcp_server_url``: the harbor is kept, but the sandbox runs no MCP server for it."""
+    harbor_id = request.path_params["harbor_id"]
+
+    def exists() -> bool:
+        store = sandbox.runtime.store
+        org = store.get_meta(f"harbor:{harbor_id}")
+        return org is not None and store.get(org, "/api/harbors", harbor_id) is not None
+
+    if not await anyio.to_thread.run_sync(exists):
+        return _not_found(f"harbor {harbor_id} not found")
+    message = f"harbor {harbor_id} exists, but the sandbox does not serve Harbor MCP sessions"
+    body = {"status": 501, "message": message, "key": "not_implemented", "metadata": {"harbor_id": harbor_id}}
+    return JSONResponse(body, status_code=501)
 
 
 def _bound(
@@ -272,4 +304,6 @@ def routes(sandbox: SandboxApp) -> list[Route]:
         route("/sandbox/clock/advance", advance_clock, "POST"),
         Route("/sandbox/oauth/authorize", _bound(sandbox, oauth_authorize), methods=["GET"]),
         Route("/sandbox/logfiles/{token}/{filename}", _bound(sandbox, log_file), methods=["GET"]),
+        Route("/sandbox/logos/{name}", _bound(sandbox, logo), methods=["GET"]),
+        Route("/sandbox/harbors/{harbor_id}/mcp", _bound(sandbox, harbor_mcp), methods=["GET", "POST", "DELETE"]),
     ]

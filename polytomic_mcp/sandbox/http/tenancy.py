@@ -14,9 +14,9 @@ import binascii
 import hashlib
 import uuid
 
-from polytomic_mcp.sandbox.context import Tenant
 from polytomic_mcp.sandbox.errors import ApiError
-from polytomic_mcp.sandbox.store import Store
+from polytomic_mcp.sandbox.http.context import Tenant
+from polytomic_mcp.sandbox.state.store import Store
 
 _NAMESPACE = uuid.UUID("8f4b7a52-3c1e-4d0a-9a57-6f2d1c0b9e31")
 

@@ -5,24 +5,45 @@ when the execution's run time is up, inside the request that observes it."""
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from polytomic_mcp.sandbox import console_log, events, sync_runner
-from polytomic_mcp.sandbox.clock import iso
-from polytomic_mcp.sandbox.context import Call, Runtime, new_id
+from polytomic_mcp.sandbox.engine import console_log, events, sync_runner
 from polytomic_mcp.sandbox.errors import ApiError
+from polytomic_mcp.sandbox.state.clock import iso
+from polytomic_mcp.sandbox.state.runtime import Runtime, new_id
+from polytomic_mcp.sandbox.state.store import Store
+
+log = logging.getLogger("polytomic_mcp.sandbox")
 
 KIND = "execution"
 TERMINAL = frozenset({"completed", "failed", "canceled", "interrupted"})
 CANCEL_SECONDS = 1.0
 SHOWN_ERRORS = 20
+RESTARTED = (
+    "the sandbox restarted while this execution was writing records; the records written before "
+    "the restart were kept and this run's counts are lost; start the sync again"
+)
+INTERNAL = "the sandbox failed while running this execution (internal error)"
 
 
-def refuse_if_running(call: Call, kind: str, sync_id: str, label: str) -> None:
+@contextmanager
+def unfinished(store: Store, org: str, kind: str, execution_id: str) -> Iterator[dict[str, Any] | None]:
+    """In one transaction: the execution, or None once it has ended or is gone (which also takes
+    it off the pending work)."""
+    with store.transaction():
+        execution = store.get(org, kind, execution_id)
+        if execution is None or execution["status"] in TERMINAL:
+            store.clear_pending(org, kind, execution_id)
+            execution = None
+        yield execution
+
+
+def refuse_if_running(store: Store, org: str, kind: str, sync_id: str, label: str) -> None:
     """409, as Polytomic answers, when the sync already has an execution that has not ended."""
-    running = [e for e in call.store.list(call.org, kind, sync_id) if e["status"] not in TERMINAL]
+    running = [e for e in store.list(org, kind, sync_id) if e["status"] not in TERMINAL]
     if running:
         raise ApiError(
             409,
@@ -32,10 +53,10 @@ def refuse_if_running(call: Call, kind: str, sync_id: str, label: str) -> None:
         )
 
 
-def start(call: Call, sync: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
-    refuse_if_running(call, KIND, sync["id"], "sync")
-    config = call.runtime.config
-    now = call.now()
+def start(runtime: Runtime, org: str, sync: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
+    refuse_if_running(runtime.store, org, KIND, sync["id"], "sync")
+    config = runtime.config
+    now = runtime.now()
     execution: dict[str, Any] = {
         "id": new_id(),
         "sync_id": sync["id"],
@@ -51,8 +72,8 @@ def start(call: Call, sync: dict[str, Any], options: dict[str, Any]) -> dict[str
         "work": None,
     }
     console_log.append(execution, now, "info", "Execution created", trigger="api")
-    call.store.put(call.org, KIND, execution["id"], execution, sync["id"])
-    call.store.mark_pending(call.org, KIND, execution["id"])
+    runtime.store.put(org, KIND, execution["id"], execution, sync["id"])
+    runtime.store.mark_pending(org, KIND, execution["id"])
     return execution
 
 
@@ -94,10 +115,8 @@ def _event_payload(sync: dict[str, Any], execution: dict[str, Any]) -> dict[str,
 
 def advance(runtime: Runtime, org: str, execution_id: str) -> None:
     store = runtime.store
-    with store.transaction():
-        execution = store.get(org, KIND, execution_id)
-        if execution is None or execution["status"] in TERMINAL:
-            store.clear_pending(org, KIND, execution_id)
+    with unfinished(store, org, KIND, execution_id) as execution:
+        if execution is None:
             return
         sync = store.get(org, "sync", execution["sync_id"])
         now = runtime.now()
@@ -151,6 +170,9 @@ def _do_work(runtime: Runtime, org: str, sync: dict[str, Any], execution_id: str
             result = sync_runner.run(runtime, org, sync, should_stop)
     except sync_runner.RunFailed as exc:
         failure = str(exc)
+    except Exception:  # the execution must end, or the sync could never run again
+        log.exception("sandbox sync run %s failed", execution_id)
+        failure = INTERNAL
     with store.transaction():
         execution = store.get(org, KIND, execution_id)
         if execution is None:
@@ -173,6 +195,27 @@ def _do_work(runtime: Runtime, org: str, sync: dict[str, Any], execution_id: str
             )
             console_log.append(execution, finished_at, "error" if result.error else "info", summary, **result.counts())
             _finish(runtime, org, execution, "completed", finished_at, sync=sync)
+
+
+def after_restart(runtime: Runtime, org: str, execution_id: str) -> None:
+    """Settle an execution an earlier sandbox process left unfinished (see ``engine.recovery``)."""
+    store = runtime.store
+    with unfinished(store, org, KIND, execution_id) as execution:
+        if execution is None:
+            return
+        now = max(runtime.now(), execution["created"])
+        sync = store.get(org, "sync", execution["sync_id"])
+        writing = execution.get("work") == "running"
+        if writing:
+            execution["work"] = "interrupted"
+        if execution["status"] == "canceling":
+            console_log.append(execution, now, "warning", "The sandbox restarted; the cancellation is complete")
+            _finish(runtime, org, execution, "canceled", now, sync=sync)
+        elif writing:
+            _finish(runtime, org, execution, "failed", now, sync=sync, error=RESTARTED)
+        else:
+            console_log.append(execution, now, "warning", "The sandbox restarted; this execution goes on")
+            store.put(org, KIND, execution_id, execution, execution["sync_id"])
 
 
 def _finish(

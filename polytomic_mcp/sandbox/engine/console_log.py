@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from polytomic_mcp.sandbox.clock import iso
+from polytomic_mcp.sandbox.state.clock import iso
 
 
 def append(doc: dict[str, Any], at: float, level: str, message: str, **payload: Any) -> None:

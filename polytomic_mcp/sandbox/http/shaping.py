@@ -10,6 +10,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from polytomic_mcp.sandbox.http import open_enums
+
 JsonSchema = dict[str, Any]
 
 
@@ -78,7 +80,7 @@ def conform(value: Any, schema: JsonSchema, root: JsonSchema) -> Any:
     if not _scalar_fits(value, kinds):
         return MISSING
     allowed = schema.get("enum")
-    if allowed is not None and value not in allowed:
+    if allowed is not None and value not in allowed and not open_enums.is_open(schema):
         return MISSING
     return value
 
@@ -154,9 +156,3 @@ def data_schema(response_body: JsonSchema | None) -> JsonSchema:
     if not response_body:
         return {}
     return dict(response_body.get("properties", {}).get("data", {}))
-
-
-def item_schema(response_body: JsonSchema | None) -> JsonSchema:
-    """For a list envelope, the schema of one element of ``data``."""
-    schema = data_schema(response_body)
-    return dict(schema.get("items", {}))

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
-from polytomic_mcp.sandbox.context import Runtime
-from polytomic_mcp.sandbox.store import Store
-from polytomic_mcp.sandbox.sync_rules import identity_mappings
+from polytomic_mcp.sandbox.engine.sync_rules import identity_mappings
+from polytomic_mcp.sandbox.state.runtime import Runtime
+from polytomic_mcp.sandbox.state.store import Store
 from polytomic_mcp.sandbox.world import files, salesforce
 from polytomic_mcp.sandbox.world.records import Batch, Mode, RecordWriter
 from polytomic_mcp.sandbox.world.salesforce import FieldDef
@@ -72,11 +72,12 @@ def _source_rows(runtime: Runtime, org: str, model: dict[str, Any]) -> Iterator[
         raise RunFailed(f"source connection {model['connection_id']} no longer exists")
     config = connection["configuration"]
     if connection["type"] in ("gcs", "s3"):
-        bucket = files.normalize_bucket(str(config.get("bucket") or config.get("s3_bucket_name")))
-        key = model["configuration"]["key"]
-        if not files.file_exists(runtime.store, org, bucket, key):
-            raise RunFailed(f"source file {bucket}/{key} no longer exists")
-        with files.csv_rows(runtime.store, org, bucket, key, int(config.get("skip_lines") or 0)) as (header, rows):
+        location = files.connection_location(connection)
+        key = location.key(model["configuration"]["key"])
+        if not files.file_exists(runtime.store, org, location.bucket, key):
+            raise RunFailed(f"source file {location.bucket}/{key} no longer exists")
+        skip = int(config.get("skip_lines") or 0)
+        with files.csv_rows(runtime.store, org, location.bucket, key, skip) as (header, rows):
             yield header, rows, False
         return
     obj = salesforce.get_object(runtime.store, org, config["domain"], model["configuration"]["table"])
@@ -150,7 +151,10 @@ def run(runtime: Runtime, org: str, sync: dict[str, Any], should_stop: Callable[
         for m in sync["fields"]
         if identity_field is not None and m["target"] == identity_field.id
     )
-    writer = RecordWriter(store, obj, identity_field, columns, identity_column_is_key=column_is_key)
+    domain = target["configuration"]["domain"]
+    lookups = [f for f in (obj.field(c) for c in columns) if f is not None and f.reference_to]
+    references = {f.id: salesforce.get_object(store, org, domain, str(f.reference_to)) for f in lookups}
+    writer = RecordWriter(store, obj, identity_field, columns, column_is_key, references)
     result = RunResult()
     for header, rows, uses_store in _source_rows(runtime, org, model):
         position = {name: i for i, name in enumerate(header)}

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
-from polytomic_mcp.sandbox import targets
-from polytomic_mcp.sandbox.context import Call
+from polytomic_mcp.sandbox.engine import targets
 from polytomic_mcp.sandbox.errors import ApiError, unprocessable
+from polytomic_mcp.sandbox.state.store import Store
 from polytomic_mcp.sandbox.world.salesforce import ObjectDef
 
 FREQUENCIES = (
@@ -28,21 +27,13 @@ SUPPORTED_FILTERS = ("Equality", "Inequality", "IsNull", "IsNotNull", "StringCon
 _CRON_PART = re.compile(r"^(\*|\d+(-\d+)?)(/\d+)?(,(\*|\d+(-\d+)?)(/\d+)?)*$")
 
 
-@dataclass(frozen=True)
-class IdentityMapping:
-    model_id: str
-    source_field: str
-    target_field: str
-    function: str
-
-
 def _choices(values: list[str], limit: int = 25) -> str:
     shown = ", ".join(values[:limit])
     return shown + (f" (and {len(values) - limit} more)" if len(values) > limit else "")
 
 
-def _connection(call: Call, connection_id: str) -> dict[str, Any]:
-    doc = call.store.get(call.org, "connection", connection_id)
+def _connection(store: Store, org: str, connection_id: str) -> dict[str, Any]:
+    doc = store.get(org, "connection", connection_id)
     if doc is None:
         raise unprocessable(f"target.connection_id {connection_id!r}: no such connection", "target.connection_id")
     if doc["status"] != "healthy":
@@ -53,10 +44,10 @@ def _connection(call: Call, connection_id: str) -> dict[str, Any]:
     return doc
 
 
-def _model_field(call: Call, models: dict[str, dict[str, Any]], source: dict[str, Any], where: str) -> None:
+def _model_field(store: Store, org: str, models: dict[str, dict[str, Any]], source: dict[str, Any], where: str) -> None:
     model_id = str(source.get("model_id"))
     if model_id not in models:
-        model = call.store.get(call.org, "model", model_id)
+        model = store.get(org, "model", model_id)
         if model is None:
             raise unprocessable(f"{where}.model_id {model_id!r}: no such model", f"{where}.model_id")
         models[model_id] = model
@@ -82,15 +73,16 @@ def identity_mappings(body: dict[str, Any]) -> list[dict[str, Any]]:
     return []
 
 
-def check_schedule(call: Call, schedule: dict[str, Any]) -> None:
+def check_schedule(store: Store, org: str, schedule: dict[str, Any]) -> None:
     frequency = schedule.get("frequency")
     if frequency is None:
         raise unprocessable(f"schedule.frequency is required; one of: {', '.join(FREQUENCIES)}", "schedule.frequency")
     if frequency not in FREQUENCIES:
-        raise unprocessable(
-            f"schedule.frequency {frequency!r} is not valid; one of: {', '.join(FREQUENCIES)}",
-            "schedule.frequency",
-            choices=list(FREQUENCIES),
+        raise ApiError(
+            400,
+            f"schedule.frequency {frequency!r} is not a schedule frequency; one of: {', '.join(FREQUENCIES)}",
+            "invalid_request",
+            {"field": "schedule.frequency", "choices": list(FREQUENCIES)},
         )
     ranges = {"minute": (0, 59), "hour": (0, 23), "day_of_month": (1, 31), "month": (1, 12)}
     for part, (low, high) in ranges.items():
@@ -127,10 +119,10 @@ def check_schedule(call: Call, schedule: dict[str, Any]) -> None:
         if not sync_ids and not bulk_ids:
             raise unprocessable("schedule.run_after needs sync_ids or bulk_sync_ids", "schedule.run_after")
         for sync_id in sync_ids:
-            if call.store.get(call.org, "sync", sync_id) is None:
+            if store.get(org, "sync", sync_id) is None:
                 raise unprocessable(f"schedule.run_after.sync_ids: no sync {sync_id}", "schedule.run_after.sync_ids")
         for bulk_id in bulk_ids:
-            if call.store.get(call.org, "bulk_sync", bulk_id) is None:
+            if store.get(org, "bulk_sync", bulk_id) is None:
                 raise unprocessable(
                     f"schedule.run_after.bulk_sync_ids: no bulk sync {bulk_id}", "schedule.run_after.bulk_sync_ids"
                 )
@@ -138,16 +130,16 @@ def check_schedule(call: Call, schedule: dict[str, Any]) -> None:
         raise unprocessable("dbtcloud schedules need connection_id and job_id", "schedule")
 
 
-def check(call: Call, body: dict[str, Any]) -> tuple[list[str], ObjectDef]:
+def check(store: Store, org: str, body: dict[str, Any]) -> tuple[list[str], ObjectDef]:
     """Validates a sync definition; returns the model ids it reads and the target object."""
     target = body["target"]
-    connection = _connection(call, target["connection_id"])
+    connection = _connection(store, org, target["connection_id"])
     if target.get("create"):
         raise unprocessable(
             f"connection {connection['id']} cannot create new targets; choose an existing object", "target.create"
         )
     object_name = target.get("object")
-    objects = targets.target_objects(call, connection)
+    objects = targets.target_objects(store, org, connection)
     if not object_name:
         raise unprocessable("target.object is required", "target.object", choices=[o.name for o in objects])
     obj = next((o for o in objects if o.name == object_name), None)
@@ -184,7 +176,7 @@ def check(call: Call, body: dict[str, Any]) -> tuple[list[str], ObjectDef]:
             raise unprocessable(f"{where}.target {target_field.id!r} is mapped twice", f"{where}.target")
         seen_targets.add(target_field.id)
         if mapping.get("source"):
-            _model_field(call, models, mapping["source"], f"{where}.source")
+            _model_field(store, org, models, mapping["source"], f"{where}.source")
         elif mapping.get("override_value") is None:
             raise unprocessable(f"{where} needs a source or an override_value", where)
     mappings = identity_mappings(body)
@@ -211,10 +203,10 @@ def check(call: Call, body: dict[str, Any]) -> tuple[list[str], ObjectDef]:
                 f"{where}.function",
                 choices=allowed,
             )
-        _model_field(call, models, identity["source"], f"{where}.source")
+        _model_field(store, org, models, identity["source"], f"{where}.source")
     for index, condition in enumerate((body.get("model_filters") or {}).get("conditions") or []):
         where = f"model_filters.conditions[{index}]"
-        _model_field(call, models, condition["source"], f"{where}.source")
+        _model_field(store, org, models, condition["source"], f"{where}.source")
         if condition["function"] not in SUPPORTED_FILTERS:
             raise unprocessable(
                 f"{where}.function {condition['function']!r} is not supported by the sandbox; "
@@ -226,7 +218,7 @@ def check(call: Call, body: dict[str, Any]) -> tuple[list[str], ObjectDef]:
         raise unprocessable(f"{obj.name} does not support target filters", "target_filters")
     if len(models) > 1:
         raise unprocessable("fields come from more than one model; the sandbox syncs one model at a time", "fields")
-    check_schedule(call, body["schedule"])
+    check_schedule(store, org, body["schedule"])
     if not models:
         raise ApiError(422, "the sync maps no model field", "validation_failed", {"field": "fields"})
     return list(models), obj

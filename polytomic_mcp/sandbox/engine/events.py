@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from polytomic_mcp.sandbox.clock import iso
-from polytomic_mcp.sandbox.context import Runtime, new_id
+from polytomic_mcp.sandbox.state.clock import iso
+from polytomic_mcp.sandbox.state.runtime import Runtime, new_id
 
 KIND = "event"
 EVENT_TYPES = (

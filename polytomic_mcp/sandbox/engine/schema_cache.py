@@ -5,20 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from polytomic_mcp.sandbox.clock import iso
-from polytomic_mcp.sandbox.context import Call, Runtime
 from polytomic_mcp.sandbox.errors import ApiError
+from polytomic_mcp.sandbox.state.clock import iso
+from polytomic_mcp.sandbox.state.runtime import Runtime
+from polytomic_mcp.sandbox.state.store import Store
 from polytomic_mcp.sandbox.world import files, salesforce
 
 KIND = "schema_cache"
 CONNECTION = "connection"
 
 
-def start_refresh(call: Call, connection_id: str) -> None:
-    begin(call.runtime, call.org, connection_id)
-
-
 def begin(runtime: Runtime, org: str, connection_id: str) -> None:
+    """Start a refresh: the cache reads ``refreshing`` until the configured delay has passed."""
     store = runtime.store
     with store.transaction():
         doc = store.get(org, CONNECTION, connection_id)
@@ -37,7 +35,7 @@ def begin(runtime: Runtime, org: str, connection_id: str) -> None:
 
 
 def advance(runtime: Runtime, org: str, connection_id: str) -> None:
-    """Finish a refresh whose time has come (called by the engine when the tenant is observed)."""
+    """Finish a refresh whose time has come (called by ``catch_up`` when the tenant is observed)."""
     store = runtime.store
     with store.transaction():
         doc = store.get(org, CONNECTION, connection_id)
@@ -63,7 +61,7 @@ def status_view(doc: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def ready_schemas(call: Call, doc: dict[str, Any]) -> list[dict[str, Any]]:
+def ready_schemas(store: Store, org: str, doc: dict[str, Any]) -> list[dict[str, Any]]:
     """The cached schemas; 400 ``cache refresh in progress`` while a refresh runs, as upstream does."""
     cache = doc.get("cache") or {}
     if doc["status"] != "healthy":
@@ -80,26 +78,28 @@ def ready_schemas(call: Call, doc: dict[str, Any]) -> list[dict[str, Any]]:
             "schema_cache_refreshing",
             {"connection_id": doc["id"]},
         )
-    snapshot = call.store.get(call.org, KIND, doc["id"]) or {}
+    snapshot = store.get(org, KIND, doc["id"]) or {}
     return list(snapshot.get("schemas", []))
 
 
 def compute(runtime: Runtime, org: str, doc: dict[str, Any]) -> list[dict[str, Any]]:
-    """What the connection offers right now in the simulated world."""
+    """What the connection offers right now in the simulated world: for a file connection, the CSV
+    files inside its folder, named relative to it."""
     store = runtime.store
     config = doc["configuration"]
     if doc["type"] in ("gcs", "s3"):
-        bucket = files.normalize_bucket(str(config.get("bucket") or config.get("s3_bucket_name") or ""))
+        location = files.connection_location(doc)
         skip = int(config.get("skip_lines") or 0)
         schemas = []
-        for info in files.list_files(store, org, bucket):
-            if not info.key.lower().endswith(".csv"):
+        for info in files.list_files(store, org, location.bucket, location.prefix):
+            name = location.relative(info.key)
+            if name is None or not name.lower().endswith(".csv"):
                 continue
-            columns = files.infer_columns(store, org, bucket, info.key, skip)
+            columns = files.infer_columns(store, org, location.bucket, info.key, skip)
             schemas.append(
                 {
-                    "id": info.key,
-                    "name": info.key,
+                    "id": name,
+                    "name": name,
                     "fields": [
                         {
                             "id": c.name,

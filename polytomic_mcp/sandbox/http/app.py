@@ -18,23 +18,22 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from polytomic_mcp.catalog import load_catalog
-from polytomic_mcp.sandbox import admin, engine, faults, idempotency
-from polytomic_mcp.sandbox.clock import Clock
 from polytomic_mcp.sandbox.config import DEFAULT_CONFIG, SandboxConfig
-from polytomic_mcp.sandbox.context import HANDLERS, Call, Handler, Reply, Runtime, Tenant
+from polytomic_mcp.sandbox.engine import recovery
+from polytomic_mcp.sandbox.engine.catch_up import catch_up
 from polytomic_mcp.sandbox.errors import ApiError
-from polytomic_mcp.sandbox.generic import generic_handler
 from polytomic_mcp.sandbox.handlers import register_all
-from polytomic_mcp.sandbox.request_log import LoggedRequest, RequestLog
-from polytomic_mcp.sandbox.routing import MethodNotAllowed, Router
-from polytomic_mcp.sandbox.store import Store
-from polytomic_mcp.sandbox.tenancy import authenticate
-from polytomic_mcp.sandbox.tenant_setup import ensure_tenant
-from polytomic_mcp.sandbox.validation import parse_body, parse_query
+from polytomic_mcp.sandbox.handlers.generic import generic_handler
+from polytomic_mcp.sandbox.http import admin, faults, idempotency, versions
+from polytomic_mcp.sandbox.http.context import HANDLERS, Call, Handler, Reply, Tenant
+from polytomic_mcp.sandbox.http.request_log import LoggedRequest, RequestLog
+from polytomic_mcp.sandbox.http.routing import AmbiguousPath, MethodNotAllowed, Router
+from polytomic_mcp.sandbox.http.tenancy import authenticate
+from polytomic_mcp.sandbox.http.validation import check_body, decode_body, parse_query
+from polytomic_mcp.sandbox.state.runtime import open_runtime
+from polytomic_mcp.sandbox.state.tenant_setup import ensure_tenant
 
 log = logging.getLogger("polytomic_mcp.sandbox")
-
-VERSION_HEADER = "X-Polytomic-Version"
 
 
 def encode(body: Any) -> bytes:
@@ -42,7 +41,7 @@ def encode(body: Any) -> bytes:
 
 
 def to_response(reply: Reply, version: str) -> Response:
-    headers = {**reply.headers, VERSION_HEADER: version}
+    headers = {**reply.headers, versions.HEADER: version}
     if reply.content is not None:
         return Response(reply.content, status_code=reply.status, headers=headers, media_type=reply.media_type)
     if reply.body is None:
@@ -67,6 +66,7 @@ class Prepared:
     decision: faults.Decision | None = None
     tenant: str | None = None  # known once the caller authenticated
     operation: str | None = None  # known once the path matched a route
+    version: str = versions.CURRENT  # the API version that serves the request
 
 
 class SandboxApp:
@@ -74,8 +74,12 @@ class SandboxApp:
 
     def __init__(self, config: SandboxConfig) -> None:
         catalog = load_catalog()
-        self.runtime = Runtime(config=config, catalog=catalog, store=Store(config.db_path), clock=Clock(config.clock))
-        self.router = Router(catalog)
+        self.runtime = open_runtime(config, catalog)
+        # An earlier process on this database may have died mid-request or mid-run.
+        idempotency.release_in_flight(self.runtime.store)
+        recovery.after_restart(self.runtime)
+        aliases = {path: name for path, (name, _) in versions.REMOVED_PATHS.items()}
+        self.router = Router(catalog, aliases)
         self.default_version = catalog.default_api_version
         self.requests = RequestLog()
         self._handlers: dict[str, Handler] = {}
@@ -89,45 +93,58 @@ class SandboxApp:
         runtime = self.runtime
         org: str | None = None
         operation: str | None = None
+        version = self.default_version
         try:
+            version = versions.negotiate(headers.get("x-polytomic-version"), self.default_version)
             tenant = authenticate(runtime.store, headers.get("authorization"))
             org = tenant.org_id
             decision = faults.decide(runtime.store, tenant.org_id)
             if decision.outcome == "rate_limited":
                 retry = str(decision.config.retry_after_seconds)
                 error = ApiError(429, "rate limit exceeded; retry after the Retry-After delay", "rate_limited")
-                return Prepared(reply=error_reply(error, {"Retry-After": retry}), tenant=org)
+                return Prepared(reply=error_reply(error, {"Retry-After": retry}), tenant=org, version=version)
             if decision.outcome == "error":
                 status = decision.config.error_status
                 error = ApiError(status, "the sandbox injected a server error", "injected_fault")
-                return Prepared(reply=error_reply(error), tenant=org)
+                return Prepared(reply=error_reply(error), tenant=org, version=version)
             if decision.outcome == "drop":
-                return Prepared(decision=decision, tenant=org)
+                return Prepared(decision=decision, tenant=org, version=version)
             if runtime.config.clock == "step":
-                runtime.clock.advance(runtime.config.step_seconds)
+                runtime.advance_clock(runtime.config.step_seconds)
             match = self.router.resolve(method, path)
             if match is None:
                 raise ApiError(404, f"no route for {method} {path}", "route_not_found")
+            versions.check_path(match.template, version)
             op = match.operation
             operation = op.name
+            body = versions.adapt_request(op.name, version, decode_body(op, raw))
             call = Call(
                 runtime=runtime,
                 op=op,
                 tenant=tenant,
                 path=match.path_params,
                 query=parse_query(op, query),
-                body=parse_body(op, raw),
+                body=check_body(op, body),
                 headers=headers,
                 base_url=base_url,
+                version=version,
             )
-            return Prepared(call=call, decision=decision, tenant=org, operation=operation)
+            return Prepared(call=call, decision=decision, tenant=org, operation=operation, version=version)
+        except AmbiguousPath:
+            error = ApiError(
+                404,
+                f"{method} {path} fits more than one route; send the '/' inside the schema id encoded as %2F",
+                "route_not_found",
+            )
+            return Prepared(reply=error_reply(error), tenant=org, version=version)
         except MethodNotAllowed as exc:
             error = ApiError(
                 405, f"{method} is not allowed here; allowed: {', '.join(exc.allowed)}", "method_not_allowed"
             )
-            return Prepared(reply=error_reply(error, {"Allow": ", ".join(exc.allowed)}), tenant=org)
+            allow = {"Allow": ", ".join(exc.allowed)}
+            return Prepared(reply=error_reply(error, allow), tenant=org, version=version)
         except ApiError as error:
-            return Prepared(reply=error_reply(error), tenant=org, operation=operation)
+            return Prepared(reply=error_reply(error), tenant=org, operation=operation, version=version)
 
     # -- phase 2: idempotency, then the handler -------------------------------------------
     def execute(self, call: Call, latency_ms: int) -> Reply:
@@ -153,7 +170,9 @@ class SandboxApp:
     def run_handler(self, call: Call) -> Reply:
         try:
             self.observe(call.tenant.org_id)
-            return self._handlers[call.op.name](call)
+            reply = self._handlers[call.op.name](call)
+            reply.body = versions.adapt_response(call.op.name, call.version, reply.body)
+            return reply
         except ApiError as error:
             return error_reply(error)
         except Exception:
@@ -163,7 +182,7 @@ class SandboxApp:
     def observe(self, org: str) -> None:
         """Seed a new tenant, then let its time-driven state catch up with the clock."""
         ensure_tenant(self.runtime, org)
-        engine.advance(self.runtime, org)
+        catch_up(self.runtime, org)
 
     def tenant_for(self, headers: dict[str, str]) -> Tenant:
         return authenticate(self.runtime.store, headers.get("authorization"))
@@ -208,7 +227,6 @@ def create_api_endpoint(sandbox: SandboxApp) -> Any:
     async def endpoint(scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
         headers = _headers(request)
-        version = headers.get("x-polytomic-version") or sandbox.default_version
         raw = await request.body()
         path = raw_path(scope)
         prepared = await anyio.to_thread.run_sync(
@@ -228,7 +246,7 @@ def create_api_endpoint(sandbox: SandboxApp) -> Any:
 
         if prepared.reply is not None:
             logged(prepared.reply.status)
-            await to_response(prepared.reply, version)(scope, receive, send)
+            await to_response(prepared.reply, prepared.version)(scope, receive, send)
             return
         if prepared.call is None:  # a drop fault
             logged(0)
@@ -237,7 +255,7 @@ def create_api_endpoint(sandbox: SandboxApp) -> Any:
         latency = prepared.decision.config.latency_ms if prepared.decision else 0
         reply = await anyio.to_thread.run_sync(sandbox.execute, prepared.call, latency)
         logged(reply.status)
-        await to_response(reply, version)(scope, receive, send)
+        await to_response(reply, prepared.version)(scope, receive, send)
 
     return endpoint
 

@@ -6,8 +6,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from polytomic_mcp.sandbox.clock import iso
-from polytomic_mcp.sandbox.context import Runtime
+from polytomic_mcp.sandbox.state.clock import iso
+from polytomic_mcp.sandbox.state.runtime import Runtime
 from polytomic_mcp.sandbox.world import seed
 
 _lock = threading.Lock()

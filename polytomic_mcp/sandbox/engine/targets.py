@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from polytomic_mcp.sandbox.context import Call
+from polytomic_mcp.sandbox.engine.schema_cache import ready_schemas
 from polytomic_mcp.sandbox.errors import ApiError
-from polytomic_mcp.sandbox.schema_cache import ready_schemas
+from polytomic_mcp.sandbox.state.store import Store
 from polytomic_mcp.sandbox.world import salesforce
 from polytomic_mcp.sandbox.world.salesforce import FieldDef, ObjectDef
 
@@ -36,22 +36,19 @@ IDENTITY_LABELS = {
 FILTER_FUNCTIONS = ("Equality", "Inequality", "IsNull", "IsNotNull")
 
 
-def target_objects(call: Call, connection: dict[str, Any]) -> list[ObjectDef]:
+def target_objects(store: Store, org: str, connection: dict[str, Any]) -> list[ObjectDef]:
     """Objects a connection can write to; needs a healthy connection with a fresh schema cache."""
-    ready_schemas(call, connection)
+    ready_schemas(store, org, connection)
     if connection["type"] != "salesforce":
         return []
-    return salesforce.list_objects(call.store, call.org, str(connection["configuration"]["domain"]))
+    return salesforce.list_objects(store, org, str(connection["configuration"]["domain"]))
 
 
-def find_object(call: Call, connection: dict[str, Any], name: str) -> ObjectDef | None:
-    return next((o for o in target_objects(call, connection) if o.name == name), None)
-
-
-def require_object(call: Call, connection: dict[str, Any], name: str) -> ObjectDef:
-    found = find_object(call, connection, name)
+def require_object(store: Store, org: str, connection: dict[str, Any], name: str) -> ObjectDef:
+    objects = target_objects(store, org, connection)
+    found = next((o for o in objects if o.name == name), None)
     if found is None:
-        choices = ", ".join(o.name for o in target_objects(call, connection)) or "none"
+        choices = ", ".join(o.name for o in objects) or "none"
         raise ApiError(
             404,
             f"target object {name!r} not found on connection {connection['id']}; available: {choices}",
