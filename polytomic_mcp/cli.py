@@ -30,9 +30,23 @@ def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
     flag("sandbox", "run the embedded sandbox and use it as the backend", action="store_const", const=True)
     flag(
         "access-mode",
-        "read-only or full-access (default: read-only with a key, full-access in the sandbox)",
-        choices=["read-only", "full-access"],
+        "read-only, read-write (no destructive operation) or full-access "
+        "(default: read-only with a key, full-access in the sandbox)",
+        choices=["read-only", "read-write", "full-access"],
     )
+    flag("deny", "operations, tools or whole toolsets never listed or run, comma list (checked at start-up)")
+    flag(
+        "confirm-destructive",
+        "always: the user confirms every destructive operation (MCP elicitation); never: no asking (default always)",
+        choices=["always", "never"],
+    )
+    flag("confirm-timeout", "seconds the user has to answer a confirmation (default 120)", type=float)
+    flag(
+        "safe-mode",
+        "session: the agent may update or delete only objects it created in the same MCP session (default off)",
+        choices=["off", "session"],
+    )
+    flag("audit-log", "file to append one JSON line per write to (also logged on stderr at INFO)")
     flag("toolsets", "operation toolsets to list: default, all, or a comma list (see `polytomic-mcp tools`)")
     flag("base-url", "Polytomic API base URL, for self-hosted deployments (default https://app.polytomic.com)")
     flag("api-version", "X-Polytomic-Version header (default 2025-09-18)")

@@ -16,7 +16,10 @@ def run_serve(settings: Settings, args: argparse.Namespace) -> int:
     if not settings.sandbox and settings.server_credentials() is None and not http:
         print(NO_BACKEND, file=sys.stderr)
         return 2
+    from polytomic_mcp.guardrails.tracing import configure_from_environment
     from polytomic_mcp.server import build_server
+
+    configure_from_environment()
 
     with open_backend(settings, default_tenant=not http) as backend:
         server = build_server(backend.settings, backend.base_url)

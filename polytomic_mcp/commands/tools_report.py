@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import anyio
 from mcp.types import Tool
 
-from polytomic_mcp.settings import RequestScope, Settings
+from polytomic_mcp.settings import Settings, request_scope
 from polytomic_mcp.tokens import count_json_tokens, tokenizer_name
 from polytomic_mcp.tools.profiles import choose_profile
 
@@ -34,7 +34,7 @@ async def listed_tools(settings: Settings, profile: str | None = None) -> list[T
     from polytomic_mcp.server import build_server
 
     server = build_server(settings, settings.base_url)
-    scope = RequestScope(settings.server_credentials(), settings.effective_access_mode)
+    scope = request_scope(settings, None)
     return await server.tools_listing(scope, choose_profile(profile or settings.client_profile, None))
 
 

@@ -1,10 +1,10 @@
 """The request context: what one tool call, resource read or completion works with.
 
 `AppState` is shared by every request of a server (the lifespan value): settings, the one
-HTTP client, the operation tools and the toolset selection. `RequestContext` adds what is
-particular to one request: its credentials and access mode (HTTP headers may narrow the
-operator's mode), the API as that request may call it, and the MCP session for progress
-and elicitation.
+HTTP client, the operation tools, the toolset selection and the guard's shared services.
+`RequestContext` adds what is particular to one request: its credentials and access mode
+(HTTP headers may narrow the operator's settings), its guard, the API as that request may
+call it, and the MCP session for progress and elicitation.
 
 Handlers take a `RequestContext`, not the SDK's `Context`, so a test can call any handler
 with `RequestContext.direct(settings, client)` and no server at all.
@@ -21,21 +21,28 @@ from mcp.server.mcpserver import Context
 from mcp.types import ClientCapabilities
 
 from polytomic_mcp.client import PolytomicClient
+from polytomic_mcp.guardrails.guard import Guard, GuardServices, new_process_session
 from polytomic_mcp.settings import AccessMode, RequestScope, Settings, request_scope
 from polytomic_mcp.tools.api import Api
 from polytomic_mcp.tools.operations.executor import OperationCall
-from polytomic_mcp.tools.operations.tools import OperationToolIndex, operation_tools
+from polytomic_mcp.tools.operations.tools import OperationTool, OperationToolIndex, operation_tools
 from polytomic_mcp.tools.toolsets import ToolsetSelection
 
 
 @dataclass(frozen=True, slots=True)
 class AppState:
-    """Settings, the one HTTP client, the operation tools and the toolset selection."""
+    """Settings, the one HTTP client, the operation tools, the toolset selection and the guard's services.
+
+    `process_session` is the MCP session of every request without an HTTP session id: one per
+    lifespan, so the stdio process, or one in-memory client connection.
+    """
 
     settings: Settings
     client: PolytomicClient
     tools: OperationToolIndex
     selection: ToolsetSelection
+    guard: GuardServices
+    process_session: str
 
 
 SdkContext = Context[AppState, Any]
@@ -60,7 +67,14 @@ class RequestContext:
     @classmethod
     def direct(cls, settings: Settings, client: PolytomicClient) -> RequestContext:
         """For a handler called outside MCP (tests, scripts): no progress, no elicitation."""
-        state = AppState(settings, client, operation_tools(), ToolsetSelection.parse(settings.toolsets))
+        state = AppState(
+            settings,
+            client,
+            operation_tools(),
+            ToolsetSelection.parse(settings.toolsets),
+            GuardServices.start(settings),
+            new_process_session(),
+        )
         return cls(state, request_scope(settings, None), over_http=False, session=None)
 
     @property
@@ -72,9 +86,21 @@ class RequestContext:
         return self.scope.access_mode
 
     @cached_property
+    def guard(self) -> Guard:
+        """This call's guard: tier, deny list, safe mode, confirmation, audit (`guardrails/`)."""
+        return Guard(self.state.guard, self.scope, self.session, self.over_http, self.state.process_session)
+
+    @cached_property
     def operations(self) -> OperationCall:
-        """Operation calls with this request's credentials and access mode."""
-        return OperationCall(self.state.client, self.settings, self.scope, self.over_http)
+        """Operation calls with this request's credentials, access mode and guard."""
+        return OperationCall(self.state.client, self.settings, self.scope, self.guard, lambda: self.api)
+
+    def allows(self, tool: OperationTool) -> bool:
+        """Whether this request may run an operation (tier and deny list; confirmation comes later)."""
+        operation = tool.operation
+        return self.access_mode.allows(operation.read_only, operation.destructive) and not (
+            self.guard.deny.denies_operation(operation)
+        )
 
     @cached_property
     def api(self) -> Api:

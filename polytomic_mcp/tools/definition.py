@@ -51,6 +51,10 @@ class HandWrittenTool(Generic[InputT]):
     def read_only(self) -> bool:
         return bool(self.annotations.read_only_hint)
 
+    @property
+    def destructive(self) -> bool:
+        return bool(self.annotations.destructive_hint)
+
     @cached_property
     def listed(self) -> Tool:
         """The tool as tools/list carries it (standard profile)."""

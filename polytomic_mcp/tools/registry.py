@@ -13,6 +13,8 @@ from typing import Any
 from mcp.types import CallToolResult, InputRequiredResult, Tool
 
 from polytomic_mcp.errors import UserInputError
+from polytomic_mcp.guardrails.guard import GuardServices
+from polytomic_mcp.guardrails.tiers import DenyList
 from polytomic_mcp.settings import RequestScope, Settings
 from polytomic_mcp.tools.boundary import guarded
 from polytomic_mcp.tools.context import RequestContext, SdkContext
@@ -37,32 +39,43 @@ class ToolRegistry:
         self.operations = operations
         self.hand_written = {tool.name: tool for tool in hand_written}
         self.selection = selection
+        # Validates --deny and opens --audit-log: a bad setting stops the server at start-up.
+        self.guard = GuardServices.start(settings, frozenset(self.hand_written))
 
     # -- listing -------------------------------------------------------------------------
 
-    def listed_hand_written(self, scope: RequestScope) -> list[HandWrittenTool[Any]]:
+    def listed_hand_written(self, scope: RequestScope, deny: DenyList) -> list[HandWrittenTool[Any]]:
         """Hand-written tools that write are hidden in read-only mode, unless they check each call."""
         return [
             tool
             for tool in self.hand_written.values()
-            if tool.checks_access_per_call or scope.access_mode.allows(tool.read_only)
+            if not deny.denies_tool(tool.name)
+            and (tool.checks_access_per_call or scope.access_mode.allows(tool.read_only, tool.destructive))
         ]
 
-    def listed_operations(self, scope: RequestScope, room: int | None) -> list[OperationTool]:
-        """Selected operation tools the mode allows, whole toolsets first-come within `room`."""
+    def listed_operations(self, scope: RequestScope, room: int | None, deny: DenyList) -> list[OperationTool]:
+        """Selected operation tools the tier and deny list allow, whole toolsets first-come within `room`."""
         chosen = self.operations.matching(
-            lambda op: self.selection.selects(op) and scope.access_mode.allows(op.read_only)
+            lambda op: (
+                self.selection.selects(op)
+                and scope.access_mode.allows(op.read_only, op.destructive)
+                and not deny.denies_operation(op)
+            )
         )
         return fit_toolsets(chosen, room)
 
     def listing(self, scope: RequestScope, profile: str = "standard") -> list[Tool]:
-        """Hand-written tools first, then the selected operation tools, shaped for the profile."""
-        own = self.listed_hand_written(scope)
+        """Hand-written tools first, then the selected operation tools, shaped for the profile.
+
+        Raises UnknownDenyNameError when the request's X-Polytomic-Deny header names nothing known.
+        """
+        deny = self.guard.deny_list(scope)
+        own = self.listed_hand_written(scope, deny)
         cap = self.settings.max_tools
         room = max(cap - len(own), 0) if cap else None
         return [
             *(adapt_tool(tool.listed, profile) for tool in own),
-            *(listed_operation_tool(tool.name, profile) for tool in self.listed_operations(scope, room)),
+            *(listed_operation_tool(tool.name, profile) for tool in self.listed_operations(scope, room, deny)),
         ]
 
     # -- calling -------------------------------------------------------------------------
@@ -74,15 +87,32 @@ class ToolRegistry:
 
         async def run() -> CallToolResult | InputRequiredResult:
             request = RequestContext.of(session)
-            operation_tool = self.operations.get(name)
-            if operation_tool is not None and operation_tool.name == name:
-                return await request.operations.run(operation_tool, arguments)
-            tool = self.hand_written.get(name)
-            if tool is None:
-                raise UserInputError(f"Unknown tool: {name}")
-            outcome = await tool.run(arguments, request)
-            if isinstance(outcome, dict):
-                return shaped_result(outcome, ShapeOptions(budget=budget))
-            return outcome  # a finished result, or a question for the user (URL elicitation)
+            with request.guard.tool_call(name) as span:
+                outcome = await guarded(name, budget, lambda: self._run(name, arguments, request))
+                span.finish(outcome_label(outcome))
+                return outcome
 
         return await guarded(name, budget, run)
+
+    async def _run(
+        self, name: str, arguments: dict[str, Any], request: RequestContext
+    ) -> CallToolResult | InputRequiredResult:
+        operation_tool = self.operations.get(name)
+        if operation_tool is not None and operation_tool.name == name:
+            return await request.operations.run(operation_tool, arguments)
+        tool = self.hand_written.get(name)
+        if tool is None:
+            raise UserInputError(f"Unknown tool: {name}")
+        request.guard.check_tool(name)
+        outcome = await tool.run(arguments, request)
+        if isinstance(outcome, dict):
+            return shaped_result(outcome, ShapeOptions(budget=self.settings.result_tokens))
+        if isinstance(outcome, InputRequiredResult):  # a workflow's own question (URL elicitation)
+            return request.guard.carry_state(outcome)
+        return outcome
+
+
+def outcome_label(outcome: CallToolResult | InputRequiredResult) -> str:
+    if isinstance(outcome, InputRequiredResult):
+        return "input_required"
+    return "error" if outcome.is_error else "ok"
