@@ -154,10 +154,13 @@ class Guard:
             if self.scope.safe_mode:
                 path_values = tool.arguments.split(arguments)["path"]
                 check_session_owns(tool.name, operation, path_values, self.identity, self.key, self.services.ledger)
-            if operation.destructive:
+            if operation.destructive and self.scope.confirm_destructive:
+                # Read only when the user is asked: with confirmation off the call goes straight through.
                 preview = self._previews.get(confirm.call_digest(operation.name, arguments))
                 preview = preview or await build_preview(tool, arguments, reader)
                 outcome = await self.confirm(operation.name, arguments, preview)
+            elif operation.destructive:
+                outcome = Outcome.DISABLED
         except InputRequired:
             self._audit(tool, arguments, "asked", outcome)
             raise

@@ -4,9 +4,11 @@ A preview names the object the operation acts on (kind, name, id, read with the 
 same path, or at its parent's path for actions like `/cancel`), what is tied to it (a
 connection's models, syncs and bulk syncs; a model's connection and syncs; a sync's model
 and connections; a bulk sync's connections) and, for a full replacement (`PUT`), a
-field-by-field diff of the current object against the request: changed, added, and cleared
-(a full replacement clears what the request leaves out). Secret members are never shown,
-only whether they change. Reads that fail leave a note instead of stopping the preview.
+field-by-field diff of the current object against the request: changed, added, removed list
+items, and members the request leaves out (a full replacement may clear them; the members
+that say what and whose the object is, `id`, `type`, `organization_id`, are not listed for
+that). Secret members are never shown, only whether they change. Reads that fail leave a
+note instead of stopping the preview.
 
 Names come from users' systems: they are cleaned of invisible characters and quoted.
 """
@@ -24,6 +26,7 @@ from polytomic_mcp.tools.operations.tools import OperationTool
 from polytomic_mcp.tools.shaping.sanitize import MASK, clean_text, is_secret_member
 
 VALUE_CHARS = 80
+DIFF_CHARS = 200
 MAX_ROWS = 20
 
 KINDS = {
@@ -96,27 +99,41 @@ class Change:
     def line(self) -> str:
         if self.secret:
             return f"- {self.field}: {self._secret_change()}"
-        if self.requested is _CLEARED:
-            return f"- {self.field}: {_shown(self.current)} → cleared (not in the request)"
-        return f"- {self.field}: {_shown(self.current)} → {_shown(self.requested)}"
+        return f"- {self.field}: {_shown(self.current, DIFF_CHARS)} → {self._requested_text()}"
+
+    def _requested_text(self) -> str:
+        if self.requested is _OMITTED:
+            return OMITTED_TEXT
+        if self.requested is _REMOVED:
+            return "removed"
+        return _shown(self.requested, DIFF_CHARS)
 
     def _secret_change(self) -> str:
-        return "secret value cleared (not shown)" if self.requested is _CLEARED else "secret value changes (not shown)"
+        if self.requested is _OMITTED:
+            return "secret value not in the request (not shown)"
+        return "secret value is replaced (not shown)"
 
     def view(self) -> dict[str, Any]:
         if self.secret:
             return {"field": self.field, "change": self._secret_change()}
-        requested = "(cleared)" if self.requested is _CLEARED else _clip(self.requested)
+        plain = self.requested not in (_OMITTED, _REMOVED)
+        requested = _clip(self.requested) if plain else self._requested_text()
         return {"field": self.field, "current": _clip(self.current), "requested": requested}
 
 
-class _Cleared:
+class _Marker:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
     def __repr__(self) -> str:
-        return "cleared"
+        return self.name
 
 
-_CLEARED: Any = _Cleared()
-_ABSENT: Any = object()
+OMITTED_TEXT = "not in the request (a full replacement may clear it)"
+IDENTITY_MEMBERS = frozenset({"id", "type", "organization_id"})
+_OMITTED: Any = _Marker("omitted")
+_REMOVED: Any = _Marker("removed")
+_ABSENT: Any = _Marker("absent")
 
 
 @dataclass
@@ -353,6 +370,8 @@ def diff(current: dict[str, Any], requested: dict[str, Any], members: list[str])
         seen.add(name)
         before = current.get(name, _ABSENT)
         after = requested.get(name, _ABSENT)
+        if after is _ABSENT and name in IDENTITY_MEMBERS:
+            continue
         changes += _diff_value(name, name, before, after)
     return changes
 
@@ -361,7 +380,7 @@ def _diff_value(path: str, name: str, before: Any, after: Any) -> list[Change]:
     if after is _ABSENT:
         if before is _ABSENT or before in (None, "", [], {}):
             return []
-        return [Change(path, before, _CLEARED, secret=is_secret_member(name))]
+        return [Change(path, before, _OMITTED, secret=is_secret_member(name))]
     if before is _ABSENT:
         before = None
     if is_secret_member(name):
@@ -371,18 +390,36 @@ def _diff_value(path: str, name: str, before: Any, after: Any) -> list[Change]:
         for key in [*after, *(k for k in before if k not in after)]:
             changes += _diff_value(f"{path}.{key}", key, before.get(key, _ABSENT), after.get(key, _ABSENT))
         return changes
+    if isinstance(before, list) and isinstance(after, list):
+        return _diff_list(path, name, before, after)
     return [] if before == after else [Change(path, before, after)]
 
 
-def _clip(value: Any) -> Any:
+def _diff_list(path: str, name: str, before: list[Any], after: list[Any]) -> list[Change]:
+    """Item by item: changed items member by member, then the items added or removed at the end."""
+    changes: list[Change] = []
+    for index in range(max(len(before), len(after))):
+        where = f"{path}[{index}]"
+        if index >= len(after):
+            changes.append(Change(where, before[index], _REMOVED))
+        elif index >= len(before):
+            changes.append(Change(where, None, after[index]))
+        else:
+            changes += _diff_value(where, name, before[index], after[index])
+    return changes
+
+
+def _clip(value: Any, limit: int = VALUE_CHARS) -> Any:
     if value is None or isinstance(value, bool | int | float):
         return value
-    text = clean_text(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True))
-    return text if len(text) <= VALUE_CHARS else text[: VALUE_CHARS - 1] + "…"
+    text = clean_text(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _shown(value: Any) -> str:
+def _shown(value: Any, limit: int = VALUE_CHARS) -> str:
     if value is None:
         return "(none)"
-    clipped = _clip(value)
+    if isinstance(value, dict | list):
+        return str(_clip(value, limit))
+    clipped = _clip(value, limit)
     return json.dumps(clipped, ensure_ascii=False) if isinstance(clipped, str) else str(clipped).lower()
