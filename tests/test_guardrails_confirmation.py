@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from guard_support import User, exists, not_confirmed, text_of
 from mcp import MCPError
 from mcp.client import Client
 from mcp.types import ElicitResult, ToolAnnotations
@@ -22,6 +21,7 @@ from polytomic_mcp.sandbox import RunningSandbox, SandboxConfig, start_sandbox
 from polytomic_mcp.server import PolytomicServer
 from polytomic_mcp.tools.context import RequestContext
 from polytomic_mcp.tools.definition import HandWrittenTool
+from tests.guard_support import User, exists, not_confirmed, text_of
 from tests.seed_setup import SERVICE_ACCOUNT_JSON, seed_server, setup_seed, sync_arguments
 
 ERAS = ["auto", "legacy"]
