@@ -200,7 +200,11 @@ class Guard:
 
     async def _ask(self, digest: str, preview: Preview) -> Outcome:
         session = self.session
-        if session is None or not confirm.supports_form_elicitation(session.client_capabilities):
+        if session is None:
+            return Outcome.UNSUPPORTED
+        if not confirm.is_modern(session) and not session.session.can_send_request:
+            return Outcome.NO_CHANNEL  # stateless HTTP: the server cannot reach the client mid-call
+        if not confirm.supports_form_elicitation(session.client_capabilities):
             return Outcome.UNSUPPORTED
         if not confirm.is_modern(session):
             return await confirm.ask_mid_call(session, preview, self.services.settings.confirm_timeout)
