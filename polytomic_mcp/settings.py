@@ -204,8 +204,9 @@ def request_scope(settings: Settings, headers: Mapping[str, str] | None) -> Requ
     """The credentials and access mode for one request.
 
     On stdio (no headers) this is the operator's configuration. Over HTTP the caller's
-    bearer token is the Polytomic key for this request; the access-mode header may only
-    narrow the operator's mode; the partner headers choose partner auth.
+    bearer token is the Polytomic key for this request; the access-mode, deny, safe-mode and
+    confirm-destructive headers may only narrow the operator's settings; the partner headers
+    choose partner auth.
     """
     mode = settings.effective_access_mode
     server_credentials = settings.server_credentials()

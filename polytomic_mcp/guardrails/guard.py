@@ -151,9 +151,7 @@ class Guard:
         outcome = Outcome.NOT_REQUIRED
         preview: Preview | None = None
         try:
-            if self.scope.safe_mode:
-                path_values = tool.arguments.split(arguments)["path"]
-                check_session_owns(tool.name, operation, path_values, self.identity, self.key, self.services.ledger)
+            self.check_session(tool, arguments)
             if operation.destructive and self.scope.confirm_destructive:
                 # Read only when the user is asked: with confirmation off the call goes straight through.
                 preview = self._previews.get(confirm.call_digest(operation.name, arguments))
@@ -181,6 +179,12 @@ class Guard:
             self.services.ledger.record(self.identity, self.key, created)
         self._audit(tool, arguments, "ok", outcome, status=response[0], created=created[1] if created else None)
         return response, CallRecord(preview, outcome)
+
+    def check_session(self, tool: OperationTool, arguments: dict[str, Any]) -> None:
+        """Safe mode: raise AccessDeniedError for a write on an object this session did not create."""
+        if self.scope.safe_mode:
+            path_values = tool.arguments.split(arguments)["path"]
+            check_session_owns(tool.name, tool.operation, path_values, self.identity, self.key, self.services.ledger)
 
     async def confirm(self, operation: str, arguments: dict[str, Any], preview: Preview) -> Outcome:
         """The user's confirmation of this exact call; raises InputRequired or NotConfirmedError."""

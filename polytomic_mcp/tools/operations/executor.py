@@ -128,6 +128,7 @@ class OperationCall:
 
     async def confirm(self, tool: OperationTool, checked: dict[str, Any], preview: Preview | None) -> None:
         """Ask the user now to confirm this exact call (a workflow's overwrite); sending it later asks no more."""
+        self.guard.check_session(tool, checked)
         shown = preview if preview is not None else await build_preview(tool, checked, self._reader())
         await self.guard.confirm(tool.operation.name, checked, shown)
 
