@@ -98,10 +98,10 @@ class OperationCall:
             raise MissingCredentialsError(NO_CREDENTIALS)
         return coerced
 
-    async def raw(
+    async def _raw(
         self, tool: OperationTool, arguments: dict[str, Any], idempotency_key: str | None = None
     ) -> tuple[int, Any, str | None]:
-        """Send a call that passed `check`; (status, body, Location). Raises PolytomicError."""
+        """The HTTP call itself; only `send` calls it, through the guard. (status, body, Location)."""
         assert self.scope.credentials is not None, "check() refuses calls without credentials"
         parts = tool.arguments.split(arguments)
         op = tool.operation
@@ -124,7 +124,7 @@ class OperationCall:
         self, tool: OperationTool, checked: dict[str, Any], idempotency_key: str | None = None
     ) -> tuple[tuple[int, Any, str | None], CallRecord]:
         """Send a call that passed `check`, through the guard (safe mode, confirmation, audit)."""
-        return await self.guard.send(tool, checked, lambda: self.raw(tool, checked, idempotency_key), self._reader())
+        return await self.guard.send(tool, checked, lambda: self._raw(tool, checked, idempotency_key), self._reader())
 
     async def confirm(self, tool: OperationTool, checked: dict[str, Any], preview: Preview | None) -> None:
         """Ask the user now to confirm this exact call (a workflow's overwrite); sending it later asks no more."""
