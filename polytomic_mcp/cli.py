@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -24,6 +25,7 @@ from polytomic_mcp.settings import (
     comma_items,
     invalid_setting,
     setting_env,
+    setting_flag,
     settings_error,
 )
 
@@ -51,9 +53,23 @@ def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
     )
     flag(
         "access-mode",
-        "read-only or full-access (default: read-only with a key, full-access in the sandbox)",
-        ["read-only", "full-access"],
+        "read-only, read-write (no destructive operation) or full-access "
+        "(default: read-only with a key, full-access in the sandbox)",
+        ["read-only", "read-write", "full-access"],
     )
+    flag("deny", "operations, tools or whole toolsets never listed or run, comma list (checked at start-up)")
+    flag(
+        "confirm-destructive",
+        "always: the user confirms every destructive operation (MCP elicitation); never: no asking (default always)",
+        choices=["always", "never"],
+    )
+    flag("confirm-timeout", "seconds the user has to answer a confirmation (default 120)")
+    flag(
+        "safe-mode",
+        "session: the agent may update or delete only objects it created in the same MCP session (default off)",
+        choices=["off", "session"],
+    )
+    flag("audit-log", "file to append one JSON line per write to (also logged on stderr at INFO)")
     flag("toolsets", "operation toolsets to list: default, all, or a comma list (see `polytomic-mcp tools`)")
     flag("base-url", "Polytomic API base URL, for self-hosted deployments (default https://app.polytomic.com)")
     flag("api-version", "X-Polytomic-Version header (default 2025-09-18)")
@@ -162,7 +178,39 @@ def settings_from(args: argparse.Namespace) -> Settings:
     except ValidationError as invalid:
         raise settings_error(invalid, from_flags=overrides) from None
     check_toolsets(settings, "toolsets" in overrides)
+    check_guard_settings(settings, overrides)
     return settings
+
+
+def check_guard_settings(settings: Settings, from_flags: Collection[str]) -> None:
+    """--deny names that exist, and an --audit-log in a folder that exists (checked before start-up)."""
+    from polytomic_mcp.guardrails.tiers import DenyList, UnknownDenyNameError
+    from polytomic_mcp.tools.inventory import HAND_WRITTEN_TOOLS
+    from polytomic_mcp.tools.toolsets import ALL_TOOLSETS
+
+    def source(field: str) -> str:
+        return setting_flag(field) if field in from_flags else setting_env(field)
+
+    hand_written = [tool.name for tool in HAND_WRITTEN_TOOLS]
+    expected = f"operation tool names, hand-written tool names or toolsets ({', '.join(ALL_TOOLSETS)}), comma list"
+    for name in comma_items(settings.deny):
+        try:
+            DenyList.parse([name], hand_written)
+        except UnknownDenyNameError:
+            problem = f"no such name {name!r}"
+            raise invalid_setting("deny", settings.deny, source("deny"), expected, problem) from None
+    if settings.audit_log and (problem := audit_log_problem(Path(settings.audit_log).expanduser())):
+        raise invalid_setting("audit_log", settings.audit_log, source("audit_log"), problem=problem)
+
+
+def audit_log_problem(path: Path) -> str | None:
+    """Why the audit log cannot be appended to there (its missing folders are created at start)."""
+    if path.is_dir():
+        return "it is a folder"
+    ancestor = path.parent
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    return None if ancestor.is_dir() else f"{str(ancestor)!r} is not a folder"
 
 
 def check_toolsets(settings: Settings, from_flag: bool) -> None:

@@ -7,17 +7,22 @@ hand-written tools. Resources and completions use the same texts.
     PolytomicMcpError              every failure the server expects; str() is safe to show
     ├── UserInputError             the caller (agent, user or operator) can fix it
     │   ├── InvalidArgumentsError  tool arguments do not fit; nothing was sent
-    │   ├── AccessDeniedError      the access policy refuses the call
+    │   ├── AccessDeniedError      the access policy refuses the call (tier, --deny, safe mode)
+    │   │   └── NotConfirmedError  a destructive call the user did not confirm (or could not be asked)
     │   ├── NotFoundError          an id the caller gave names nothing
     │   ├── InvalidPlanError       a workflow checked its plan against the real schemas and refused it
     │   └── SettingsError          a setting, flag or request header has an unusable value
     │       ├── MissingCredentialsError   no Polytomic key for this request
     │       ├── UnknownToolsetError       (tools/toolsets.py)
     │       ├── UnknownProfileError       (tools/profiles.py)
+    │       ├── UnknownDenyNameError      (guardrails/tiers.py)
     │       └── PromptFileError           a prompt file in prompts/ is malformed (prompts.py)
     └── UpstreamError              something outside the caller's input failed
         ├── PolytomicError         an API call failed: status, Polytomic's message and key (client.py)
         └── UnhealthyConnectionError   a connection the work needs is not healthy
+
+    InputRequired                  not a failure: the call must ask the user first (2026-07-28 input
+                                   request); the boundary answers with its InputRequiredResult
 
 An error may carry `payload`: a structured report (a workflow's steps so far) that the
 boundary returns as the error result's structured content instead of plain text.
@@ -33,6 +38,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+
+from mcp.types import InputRequiredResult
 
 
 class PolytomicMcpError(Exception):
@@ -80,6 +87,19 @@ class InvalidArgumentsError(UserInputError):
 
 class AccessDeniedError(UserInputError):
     """A call the access policy forbids; the message names the setting that would allow it."""
+
+
+class NotConfirmedError(AccessDeniedError):
+    """A destructive call that did not run because the user did not confirm it; `payload` holds the preview."""
+
+
+class InputRequired(Exception):  # a question, not an error: workflows' `except PolytomicMcpError` let it pass
+    """Raised deep inside a call (the guard) when the user must answer first; `tools/boundary.py`
+    returns `result`, and the client calls again with the answer."""
+
+    def __init__(self, result: InputRequiredResult) -> None:
+        super().__init__("input required")
+        self.result = result
 
 
 class NotFoundError(UserInputError):

@@ -14,7 +14,7 @@ from typing import Any
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 
 from polytomic_mcp.errors import SettingsError
-from polytomic_mcp.settings import AccessMode, RequestScope, Settings, request_scope
+from polytomic_mcp.settings import AccessMode, RequestScope, Settings, request_scope, split_names
 from polytomic_mcp.tools.tool_names import (
     CALL_READ_OPERATION,
     CALL_WRITE_OPERATION,
@@ -48,17 +48,26 @@ WORKFLOW_ADVICE = (
 MODE_LINES = {
     AccessMode.READ_ONLY: "This session is read-only: tools can look things up but create, change and delete "
     "nothing. Only the operator can allow changes; say so when the user asks for one.",
+    AccessMode.READ_WRITE: "This session may create objects and make changes the catalog does not mark "
+    "destructive, but cannot delete, replace or cancel anything; only the operator can allow that.",
     AccessMode.FULL_ACCESS: "This session may create, change and delete objects in the user's Polytomic "
     "organization and, through syncs, in their other systems: check plans (dry_run, describe tools) first.",
 }
+CONFIRMATION_LINE = (
+    "Destructive operations (delete, replace, cancel) are shown to the user, who must confirm them in their "
+    'client; a refusal or "not confirmed" is final for that request: do not retry on your own.'
+)
 
 
-def instructions_for(mode: AccessMode, listed: frozenset[str]) -> str:
+def instructions_for(scope: RequestScope, listed: frozenset[str]) -> str:
+    mode = scope.access_mode
     workflow = [f"{name} {purpose}" for name, purpose in WORKFLOW_ADVICE if name in listed]
     runners = CALL_READ_OPERATION + (f" or {CALL_WRITE_OPERATION}" if CALL_WRITE_OPERATION in listed else "")
+    confirms = mode is AccessMode.FULL_ACCESS and scope.confirm_destructive
     lines = [
         OVERVIEW,
-        MODE_LINES.get(mode, MODE_LINES[AccessMode.FULL_ACCESS]),
+        MODE_LINES[mode],
+        *([CONFIRMATION_LINE] if confirms else []),
         "How to work:",
         f"- Start with {WHOAMI}: which backend and organization this is, the access mode, and what exists.",
         "- Reach for workflow tools first: " + "; ".join(workflow) + ".",
@@ -77,12 +86,17 @@ def _headers_of(request: Any) -> Mapping[str, str] | None:
     return headers
 
 
+def fail_closed_scope(settings: Settings) -> RequestScope:
+    """What a request whose headers cannot be read may see: reads only, and the operator's deny list."""
+    return RequestScope(None, AccessMode.READ_ONLY, split_names(settings.deny))
+
+
 def scope_of_request(settings: Settings, request: Any) -> RequestScope:
     """The scope a protocol request runs in; an unreadable header fails closed to read-only."""
     try:
         return request_scope(settings, _headers_of(request))
     except SettingsError:
-        return RequestScope(None, AccessMode.READ_ONLY)
+        return fail_closed_scope(settings)
 
 
 class SessionInstructions:
@@ -97,5 +111,10 @@ class SessionInstructions:
         result = await call_next(ctx)
         if ctx.method in ("initialize", "server/discover") and isinstance(result, dict):
             scope = scope_of_request(self.settings, ctx.request)
-            result = {**result, "instructions": instructions_for(scope.access_mode, self.listed_names(scope))}
+            try:
+                listed = self.listed_names(scope)
+            except SettingsError:  # a deny header naming nothing known
+                scope = fail_closed_scope(self.settings)
+                listed = self.listed_names(scope)
+            result = {**result, "instructions": instructions_for(scope, listed)}
         return result

@@ -12,11 +12,13 @@ import httpx
 from mcp.server import MCPServer
 from mcp.server.context import ServerRequestContext
 from mcp.server.mcpserver import Context
+from mcp.server.request_state import RequestStateSecurity
 from mcp.types import CallToolResult, InputRequiredResult, ListToolsResult, PaginatedRequestParams, Tool
 
 from polytomic_mcp import __version__
 from polytomic_mcp.client import PolytomicClient
-from polytomic_mcp.instructions import SessionInstructions, instructions_for, scope_of_request
+from polytomic_mcp.errors import SettingsError
+from polytomic_mcp.instructions import SessionInstructions, fail_closed_scope, instructions_for, scope_of_request
 from polytomic_mcp.prompts import register_prompts
 from polytomic_mcp.resources import register_resources
 from polytomic_mcp.settings import RequestScope, Settings, request_scope
@@ -25,6 +27,9 @@ from polytomic_mcp.tools.profiles import choose_profile
 from polytomic_mcp.tools.registry import ToolRegistry
 
 logger = logging.getLogger("polytomic_mcp.server")
+
+STATE_TTL_S = 600.0
+STATE_TTL_MARGIN_S = 60.0
 
 
 class PolytomicServer(MCPServer[AppState]):
@@ -60,22 +65,31 @@ class PolytomicServer(MCPServer[AppState]):
         super().__init__(
             "polytomic",
             # Replaced per request by SessionInstructions; this is the operator's own scope.
-            instructions=instructions_for(operator_scope.access_mode, self.registry.listed_names(operator_scope)),
+            instructions=instructions_for(operator_scope, self.registry.listed_names(operator_scope)),
             version=__version__,
             lifespan=lifespan,
             log_level=settings.log_level.upper(),  # type: ignore[arg-type]
+            # Confirmation tickets ride the sealed request_state; it must outlive the time to answer.
+            request_state_security=RequestStateSecurity.ephemeral(
+                ttl=max(STATE_TTL_S, settings.confirm_timeout + STATE_TTL_MARGIN_S)
+            ),
             **kwargs,
         )
 
     async def _handle_list_tools(
         self, ctx: ServerRequestContext[AppState], params: PaginatedRequestParams | None
     ) -> ListToolsResult:
-        # Fail closed: a header we cannot read never widens what is listed.
-        scope = scope_of_request(self.polytomic_settings, ctx.request)
         params_of_client = ctx.session.client_params
         client_name = params_of_client.client_info.name if params_of_client else None
         profile = choose_profile(self.polytomic_settings.client_profile, client_name)
-        return ListToolsResult(tools=await self.tools_listing(scope, profile))
+        try:
+            return ListToolsResult(
+                tools=await self.tools_listing(scope_of_request(self.polytomic_settings, ctx.request), profile)
+            )
+        except SettingsError as bad_header:  # e.g. an X-Polytomic-Deny naming nothing known
+            # Fail closed: a header we cannot read never widens what is listed.
+            logger.info("tools/list with an unreadable header (%s); listing read-only tools", bad_header)
+            return ListToolsResult(tools=await self.tools_listing(fail_closed_scope(self.polytomic_settings), profile))
 
     async def tools_listing(self, scope: RequestScope, profile: str = "standard") -> list[Tool]:
         return self.registry.listing(scope, profile)

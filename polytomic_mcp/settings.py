@@ -22,23 +22,40 @@ from polytomic_mcp.catalog import load_catalog
 from polytomic_mcp.errors import SettingsError
 
 ACCESS_MODE_HEADER = "x-polytomic-access-mode"
+DENY_HEADER = "x-polytomic-deny"
+SAFE_MODE_HEADER = "x-polytomic-safe-mode"
+CONFIRM_HEADER = "x-polytomic-confirm-destructive"
 AUTH_MODE_HEADER = "x-polytomic-auth-mode"
 PARTNER_ORG_HEADER = "x-polytomic-partner-org-id"
 
 
 class AccessMode(StrEnum):
-    """What the server lets the model do. Enforced on every call, not just in listings."""
+    """What the server lets the model do, in rising order. Enforced on every call, not just in listings.
+
+    read-only: reads only. read-write: also every write the catalog does not mark destructive
+    (creates, partial updates, starting and activating). full-access: also destructive
+    operations (deletes, full replacements, cancels), each confirmed by the user.
+    """
 
     READ_ONLY = "read-only"
+    READ_WRITE = "read-write"
     FULL_ACCESS = "full-access"
 
-    def allows(self, read_only_operation: bool) -> bool:
-        return self is AccessMode.FULL_ACCESS or read_only_operation
+    @property
+    def rank(self) -> int:
+        return list(AccessMode).index(self)
+
+    def allows(self, read_only_operation: bool, destructive: bool = False) -> bool:
+        if read_only_operation:
+            return True
+        if destructive:
+            return self is AccessMode.FULL_ACCESS
+        return self is not AccessMode.READ_ONLY
 
     def narrowed_by(self, requested: AccessMode | None) -> AccessMode:
         """The stricter of this mode and a requested one (a request can never widen)."""
-        if requested is AccessMode.READ_ONLY:
-            return AccessMode.READ_ONLY
+        if requested is not None and requested.rank < self.rank:
+            return requested
         return self
 
 
@@ -62,7 +79,12 @@ EXPECTED: dict[str, str] = {
     "api_key": "a Polytomic API key",
     "base_url": "an http:// or https:// URL with a host, e.g. https://app.polytomic.com (a bare host gets https://)",
     "api_version": "an API version date YYYY-MM-DD, e.g. 2025-09-18",
-    "access_mode": "read-only or full-access",
+    "access_mode": "read-only, read-write or full-access",
+    "deny": "a comma list of operation tool names, hand-written tool names or toolsets",
+    "confirm_destructive": "always or never",
+    "confirm_timeout": "a number of seconds greater than 0",
+    "safe_mode": "off or session",
+    "audit_log": "a file to append to (missing folders are created)",
     "toolsets": "default, all, or a comma list of toolsets (see `polytomic-mcp tools --help`)",
     "auth_mode": "bearer or partner",
     "partner_org_id": "a Polytomic organization id",
@@ -116,7 +138,7 @@ def parse_access_mode(value: str, source: str) -> AccessMode:
     try:
         return AccessMode(value.strip().lower())
     except ValueError:
-        raise SettingsError(f"{source} must be 'read-only' or 'full-access', got {value!r}") from None
+        raise SettingsError(f"{source} must be 'read-only', 'read-write' or 'full-access', got {value!r}") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,8 +183,17 @@ class Settings(BaseSettings):
     )
     access_mode: AccessMode | None = Field(
         default=None,
-        description="read-only or full-access (default: read-only with a key, full-access in the sandbox).",
+        description="read-only, read-write or full-access (default: read-only with a key, full-access in the sandbox).",
     )
+    deny: str = Field(default="", description="Operations, tools or toolsets never listed or run (comma list).")
+    confirm_destructive: Literal["always", "never"] = Field(
+        default="always", description="Ask the user (MCP elicitation) before every destructive operation."
+    )
+    confirm_timeout: float = Field(default=120.0, gt=0, description="Seconds the user has to answer a confirmation.")
+    safe_mode: Literal["off", "session"] = Field(
+        default="off", description="session: update or delete only objects created in the same MCP session."
+    )
+    audit_log: str | None = Field(default=None, description="File to append one JSON line per write to.")
     toolsets: str = Field(default="default", description="Toolsets to list: default, all, or a comma list.")
     auth_mode: AuthMode = Field(default="bearer", description="bearer, or partner (Basic org_id:key).")
     partner_org_id: str | None = Field(default=None, description="Organization to act in with a partner key.")
@@ -260,10 +291,26 @@ def comma_items(value: str) -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class RequestScope:
-    """What one MCP request may do and as whom."""
+    """What one MCP request may do and as whom. The guard settings are the operator's, narrowed by headers."""
 
     credentials: Credentials | None
     access_mode: AccessMode
+    denied: tuple[str, ...] = ()
+    safe_mode: bool = False
+    confirm_destructive: bool = True
+
+
+def split_names(value: str) -> tuple[str, ...]:
+    """A comma list as its non-empty, stripped items."""
+    return tuple(item.strip() for item in value.split(",") if item.strip())
+
+
+def parse_switch(value: str, off: str, on: str, source: str) -> bool:
+    """A two-valued header: True for `on`, False for `off`, SettingsError otherwise."""
+    cleaned = value.strip().lower()
+    if cleaned not in (off, on):
+        raise SettingsError(f"{source} must be {off!r} or {on!r}, got {value!r}")
+    return cleaned == on
 
 
 def bearer_token(headers: Mapping[str, str]) -> str | None:
@@ -278,22 +325,34 @@ def request_scope(settings: Settings, headers: Mapping[str, str] | None) -> Requ
     """The credentials and access mode for one request.
 
     On stdio (no headers) this is the operator's configuration. Over HTTP the caller's
-    bearer token is the Polytomic key for this request; the access-mode header may only
-    narrow the operator's mode; the partner headers choose partner auth.
+    bearer token is the Polytomic key for this request; the access-mode, deny, safe-mode and
+    confirm-destructive headers may only narrow the operator's settings; the partner headers
+    choose partner auth.
     """
     mode = settings.effective_access_mode
     server_credentials = settings.server_credentials()
+    denied = split_names(settings.deny)
+    safe_mode = settings.safe_mode == "session"
+    confirm = settings.confirm_destructive == "always"
     if headers is None:
-        return RequestScope(server_credentials, mode)
+        return RequestScope(server_credentials, mode, denied, safe_mode, confirm)
     requested = headers.get(ACCESS_MODE_HEADER)
     if requested:
         mode = mode.narrowed_by(parse_access_mode(requested, "the X-Polytomic-Access-Mode header"))
+    # Headers add to the operator's deny list and may turn safe mode and confirmation on, never off.
+    denied += split_names(headers.get(DENY_HEADER) or "")
+    if requested_safe_mode := headers.get(SAFE_MODE_HEADER):
+        asked = parse_switch(requested_safe_mode, "off", "session", "the X-Polytomic-Safe-Mode header")
+        safe_mode = safe_mode or asked
+    if requested_confirm := headers.get(CONFIRM_HEADER):
+        asked = parse_switch(requested_confirm, "never", "always", "the X-Polytomic-Confirm-Destructive header")
+        confirm = confirm or asked
     token = bearer_token(headers)
     if token is None:
-        return RequestScope(server_credentials, mode)
+        return RequestScope(server_credentials, mode, denied, safe_mode, confirm)
     auth_mode_header = (headers.get(AUTH_MODE_HEADER) or "").strip().lower()
     if auth_mode_header and auth_mode_header not in ("bearer", "partner"):
         raise SettingsError(f"the X-Polytomic-Auth-Mode header must be 'bearer' or 'partner', got {auth_mode_header!r}")
     auth_mode: AuthMode = "partner" if (auth_mode_header or settings.auth_mode) == "partner" else "bearer"
     org = headers.get(PARTNER_ORG_HEADER) or settings.partner_org_id
-    return RequestScope(Credentials(token, auth_mode, org), mode)
+    return RequestScope(Credentials(token, auth_mode, org), mode, denied, safe_mode, confirm)

@@ -58,9 +58,10 @@ class SeedIds:
     execution: dict[str, Any] | None = None
 
 
-def seed_server(base_url: str, api_key: str) -> PolytomicServer:
-    """A full server on a sandbox; each api_key is its own tenant, so tests do not share objects."""
-    return build_server(Settings(api_key=api_key, sandbox=True, poll_interval=0.01), base_url)
+def seed_server(base_url: str, api_key: str, **settings: Any) -> PolytomicServer:
+    """A full server on a sandbox; each api_key is its own tenant, so tests do not share objects.
+    `settings` override the defaults (e.g. confirm_destructive="never" where a test is about something else)."""
+    return build_server(Settings(api_key=api_key, sandbox=True, poll_interval=0.01, **settings), base_url)
 
 
 def result_text(result: Any) -> str:

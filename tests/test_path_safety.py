@@ -71,7 +71,8 @@ async def test_every_traversal_form_reaches_its_own_route_and_changes_nothing(
     sandbox: RunningSandbox, tmp_path: Path
 ) -> None:
     db = tmp_path / "sandbox.db"
-    async with Client(seed_server(sandbox.base_url, KEY)) as client:
+    # Routing is the subject here, not confirmation: destructive calls go straight through (no preview reads).
+    async with Client(seed_server(sandbox.base_url, KEY, confirm_destructive="never")) as client:
         seed = await setup_seed(client, run=False)
         before = tenant_documents(db)
         logged_before = len(request_log(sandbox))

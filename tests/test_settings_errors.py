@@ -20,7 +20,12 @@ SERVER = [sys.executable, "-m", "polytomic_mcp"]
 INVALID: dict[str, tuple[str, str]] = {
     "base_url": ("ftp://polytomic.example.com", "http:// or https:// URL"),
     "api_version": ("2025-9", "YYYY-MM-DD"),
-    "access_mode": ("admin", "read-only or full-access"),
+    "access_mode": ("admin", "read-only, read-write or full-access"),
+    "deny": ("model_sync_delete,nope", "operation tool names"),
+    "confirm_destructive": ("sometimes", "always or never"),
+    "confirm_timeout": ("0", "number of seconds greater than 0"),
+    "safe_mode": ("strict", "off or session"),
+    "audit_log": ("/dev/null/audit.jsonl", "a file to append to"),
     "toolsets": ("default,nope", "comma list of connections"),
     "auth_mode": ("basic", "bearer or partner"),
     "partner_org_id": ("", "organization id"),  # checked at start: partner auth with no organization

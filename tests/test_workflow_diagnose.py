@@ -13,12 +13,11 @@ from mcp.client import Client
 
 from polytomic_mcp.client import PolytomicClient
 from polytomic_mcp.sandbox import RunningSandbox, SandboxConfig, start_sandbox
-from polytomic_mcp.settings import Settings, request_scope
-from polytomic_mcp.tools.api import Api
-from polytomic_mcp.tools.operations.executor import OperationCall
-from polytomic_mcp.tools.operations.tools import operation_tools
+from polytomic_mcp.settings import Settings
+from polytomic_mcp.tools.context import RequestContext
 from polytomic_mcp.tools.workflow.diagnose import Findings, error_direction, read_errors, trend_summary
 from polytomic_mcp.tools.workflow.error_causes import cause_template, group_errors
+from tests.guard_support import User
 from tests.seed_setup import SEED_BUCKET, SEED_DOMAIN, SEED_FILE, result_text, run_to_end, seed_server, setup_seed
 from tests.support import assert_rendered
 
@@ -126,7 +125,8 @@ async def test_a_failed_run_names_the_changed_source(sandbox: RunningSandbox) ->
 
 
 async def test_an_unauthorized_target_says_to_reconnect(sandbox: RunningSandbox) -> None:
-    async with Client(seed_server(sandbox.base_url, tenant())) as client:
+    # connections_update is destructive (a full replacement): the user confirms it.
+    async with Client(seed_server(sandbox.base_url, tenant()), elicitation_callback=User("accept")) as client:
         seed = await setup_seed(client, run=False)
         # Reconnecting starts OAuth again: until the new auth_url is opened, the connection is unhealthy.
         reconnect = {
@@ -189,7 +189,7 @@ async def test_console_log_stands_in_when_errors_are_not_listed(sandbox: Running
     settings = Settings(api_key=key, sandbox=True)
     http = PolytomicClient(base_url=sandbox.base_url)
     try:
-        api = Api(OperationCall(http, settings, request_scope(settings, None), over_http=False), operation_tools())
+        api = RequestContext.direct(settings, http).api
         unlisted = {**seed.execution, "errors": []}
         findings = Findings(sync={"id": seed.sync_id}, status={}, runs=[], execution=unlisted)
         await read_errors(api, seed.sync_id, unlisted, findings)

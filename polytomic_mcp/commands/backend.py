@@ -142,10 +142,17 @@ def db_file_problem(path: str | None) -> str | None:
 
 
 def announce(backend: Backend, transport: str, extra: str = "") -> None:
-    """One line on stderr: backend, access mode, toolsets. Never the key."""
+    """One line on stderr: backend, access mode and guardrails, toolsets. Never the key."""
     settings = backend.settings
+    guard = f" confirm-destructive={settings.confirm_destructive}"
+    if settings.safe_mode != "off":
+        guard += f" safe-mode={settings.safe_mode}"
+    if settings.deny:
+        guard += f" deny={settings.deny.replace(' ', '')}"
+    if settings.audit_log:
+        guard += " audit-log=on"
     print(
-        f"polytomic-mcp: backend={backend.label} access={settings.effective_access_mode.value} "
+        f"polytomic-mcp: backend={backend.label} access={settings.effective_access_mode.value}{guard} "
         f"toolsets={settings.toolsets} transport={transport}{extra}",
         file=sys.stderr,
         flush=True,

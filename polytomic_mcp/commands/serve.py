@@ -10,7 +10,7 @@ import anyio
 from polytomic_mcp.commands.backend import NO_BACKEND, announce, open_backend
 from polytomic_mcp.commands.startup import listening_socket
 from polytomic_mcp.commands.tool_cap import LeftOut, describe_left_out, left_out_toolsets
-from polytomic_mcp.settings import RequestScope, Settings, invalid_setting
+from polytomic_mcp.settings import Settings, invalid_setting, request_scope
 
 
 def run_serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -21,12 +21,14 @@ def run_serve(settings: Settings, args: argparse.Namespace) -> int:
     if not http and settings.auth_mode == "partner" and not settings.partner_org_id:
         # Over HTTP a request may name the organization in a header; on stdio nothing else can.
         raise invalid_setting("partner_org_id", None, expected="an organization id when --auth-mode is partner")
+    from polytomic_mcp.guardrails.tracing import configure_from_environment
     from polytomic_mcp.server import build_server
 
+    configure_from_environment()
     sock = listening_socket(args.host, args.port) if http else None  # a busy port fails before anything starts
     with open_backend(settings) as backend:
         server = build_server(backend.settings, backend.base_url)
-        scope = RequestScope(backend.settings.server_credentials(), backend.settings.effective_access_mode)
+        scope = request_scope(backend.settings, None)
         left_out = anyio.run(left_out_toolsets, server, scope)
         if sock is None:
             announce(backend, "stdio")

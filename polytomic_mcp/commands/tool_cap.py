@@ -27,7 +27,7 @@ async def left_out_toolsets(server: PolytomicServer, scope: RequestScope, profil
     """Toolsets with selected tools that the cap kept out of the listing, in toolset order."""
     listed = {tool.name for tool in await server.tools_listing(scope, profile)}
     counts: dict[str, int] = {}
-    for tool in server.registry.listed_operations(scope, None):
+    for tool in server.registry.listed_operations(scope, None, server.registry.guard.deny_list(scope)):
         if tool.name not in listed:
             counts[tool.toolset] = counts.get(tool.toolset, 0) + 1
     return [LeftOut(name, counts[name]) for name in ALL_TOOLSETS if name in counts]

@@ -16,7 +16,7 @@ from mcp.types import Tool
 
 from polytomic_mcp.commands.output import say
 from polytomic_mcp.commands.tool_cap import LeftOut, describe_left_out, left_out_toolsets
-from polytomic_mcp.settings import RequestScope, Settings
+from polytomic_mcp.settings import Settings, request_scope
 from polytomic_mcp.tokens import count_json_tokens, tokenizer_name
 from polytomic_mcp.tools.profiles import choose_profile
 
@@ -43,7 +43,7 @@ async def listing_and_left_out(settings: Settings, profile: str | None = None) -
     from polytomic_mcp.server import build_server
 
     server = build_server(settings, settings.base_url)
-    scope = RequestScope(settings.server_credentials(), settings.effective_access_mode)
+    scope = request_scope(settings, None)
     chosen = choose_profile(profile or settings.client_profile, None)
     return await server.tools_listing(scope, chosen), await left_out_toolsets(server, scope, chosen)
 

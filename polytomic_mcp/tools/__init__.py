@@ -1,1 +1,1 @@
-"""MCP tools: operation tools from the catalog, workflow tools, discovery tools, policy."""
+"""MCP tools: operation tools from the catalog, workflow tools, discovery tools (the guard is `guardrails/`)."""

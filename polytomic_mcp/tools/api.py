@@ -1,9 +1,12 @@
 """The API as hand-written code sees it: call an operation by its catalog name, get its data.
 
 Calls go through the same `OperationCall` as the typed operation tools, so argument
-validation and the access mode apply to every step a workflow, resource or completion
-takes. Failures are raised, never returned: `InvalidArgumentsError` or `AccessDeniedError`
-before anything is sent, `PolytomicError` (with `operation` set) when the API refused.
+validation, the access mode and the guard (a destructive step asks the user first) apply
+to every step a workflow, resource or completion takes. Failures are raised, never
+returned: `InvalidArgumentsError` or `AccessDeniedError` before anything is sent,
+`NotConfirmedError` when the user did not confirm, `PolytomicError` (with `operation` set)
+when the API refused. A 2026-07-28 client is asked by raising `InputRequired`, which ends
+the call; the client calls again with the answer, so a workflow must be safe to repeat.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from typing import Any
 
 from polytomic_mcp.client import PolytomicError
 from polytomic_mcp.errors import NotFoundError
+from polytomic_mcp.guardrails.previews import Preview
 from polytomic_mcp.tools.operations.executor import OperationCall
 from polytomic_mcp.tools.operations.tools import OperationTool, OperationToolIndex
 from polytomic_mcp.tools.results import next_page_token
@@ -41,7 +45,23 @@ class Api:
         tool = self._tool(operation)
         checked = self._call.check(tool, {k: v for k, v in arguments.items() if v is not None})
         self.requests += 1
-        return await self._call.raw(tool, checked, idempotency_key)
+        response, _ = await self._call.send(tool, checked, idempotency_key)
+        return response
+
+    async def confirm_overwrite(self, operation: str, preview: Preview | None = None, **arguments: Any) -> None:
+        """Ask the user to confirm one exact call before a workflow makes it (an overwrite).
+
+        Call it with the operation and the very arguments the workflow will send next; it
+        returns once the user confirmed, and that call then runs without asking again. It raises
+        `NotConfirmedError` (declined, cancelled, timed out, no way to ask) or `InputRequired`
+        (a 2026-07-28 client: the tool call ends, and the retry brings the answer). `preview`
+        (`guardrails.overwrite_preview`) shows the workflow's own field-by-field diff; without it,
+        the object is read and diffed against the arguments as for any destructive operation.
+        With `--confirm-destructive never` it returns at once. Tier and deny list apply first.
+        """
+        tool = self._tool(operation)
+        checked = self._call.check(tool, {k: v for k, v in arguments.items() if v is not None})
+        await self._call.confirm(tool, checked, preview)
 
     async def data(self, operation: str, idempotency_key: str | None = None, **arguments: Any) -> Any:
         """The `data` member of an operation's answer."""

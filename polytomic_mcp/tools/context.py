@@ -1,10 +1,10 @@
 """The request context: what one tool call, resource read or completion works with.
 
 `AppState` is shared by every request of a server (the lifespan value): settings, the one
-HTTP client, the operation tools and the toolset selection. `RequestContext` adds what is
-particular to one request: its credentials and access mode (HTTP headers may narrow the
-operator's mode), the API as that request may call it, and the MCP session for progress
-and elicitation.
+HTTP client, the operation tools, the toolset selection and the guard's shared services.
+`RequestContext` adds what is particular to one request: its credentials and access mode
+(HTTP headers may narrow the operator's settings), its guard, the API as that request may
+call it, and the MCP session for progress and elicitation.
 
 Handlers take a `RequestContext`, not the SDK's `Context`, so a test can call any handler
 with `RequestContext.direct(settings, client)` and no server at all.
@@ -22,25 +22,33 @@ from mcp.server.mcpserver import Context
 from mcp.types import ClientCapabilities
 
 from polytomic_mcp.client import PolytomicClient
+from polytomic_mcp.guardrails.guard import Guard, GuardServices
 from polytomic_mcp.settings import AccessMode, RequestScope, Settings, request_scope
 from polytomic_mcp.tools.api import Api
 from polytomic_mcp.tools.hints import Hints
 from polytomic_mcp.tools.operations.executor import OperationCall
-from polytomic_mcp.tools.operations.tools import OperationToolIndex
+from polytomic_mcp.tools.operations.tools import OperationTool, OperationToolIndex
 from polytomic_mcp.tools.toolsets import ToolsetSelection
 
 
 @dataclass(frozen=True, slots=True)
 class AppState:
-    """Settings, the one HTTP client, the operation tools, the toolset selection, and what a
-    request with a given scope sees listed (for advice that names only usable tools)."""
+    """Settings, the one HTTP client, the operation tools, the toolset selection, the guard's
+    services, and what a request with a given scope sees listed (for advice that names only
+    usable tools).
+
+    `process_session` is the MCP session of every request without an HTTP session id: one per
+    lifespan, so the stdio process, or one in-memory client connection.
+    """
 
     settings: Settings
     client: PolytomicClient
     tools: OperationToolIndex
     selection: ToolsetSelection
+    guard: GuardServices
+    process_session: str
     listed_names: Callable[[RequestScope], frozenset[str]]
-    hand_written_read_only: frozenset[str]
+    hand_written_allowed: Callable[[str, RequestScope], bool]
 
 
 SdkContext = Context[AppState, Any]
@@ -79,9 +87,21 @@ class RequestContext:
         return self.scope.access_mode
 
     @cached_property
+    def guard(self) -> Guard:
+        """This call's guard: tier, deny list, safe mode, confirmation, audit (`guardrails/`)."""
+        return Guard(self.state.guard, self.scope, self.session, self.over_http, self.state.process_session)
+
+    @cached_property
     def operations(self) -> OperationCall:
-        """Operation calls with this request's credentials and access mode."""
-        return OperationCall(self.state.client, self.settings, self.scope, self.over_http)
+        """Operation calls with this request's credentials, access mode and guard."""
+        return OperationCall(self.state.client, self.settings, self.scope, self.guard, lambda: self.api)
+
+    def allows(self, tool: OperationTool) -> bool:
+        """Whether this request may run an operation (tier and deny list; confirmation comes later)."""
+        operation = tool.operation
+        return self.access_mode.allows(operation.read_only, operation.destructive) and not (
+            self.guard.deny.denies_operation(operation)
+        )
 
     @cached_property
     def api(self) -> Api:
@@ -92,7 +112,12 @@ class RequestContext:
     def hints(self) -> Hints:
         """Names tools in advice the way this request can reach them."""
         state = self.state
-        return Hints(state.listed_names(self.scope), self.access_mode, state.tools, state.hand_written_read_only)
+
+        def allowed(name: str) -> bool:
+            tool = state.tools.get(name)
+            return self.allows(tool) if tool is not None else state.hand_written_allowed(name, self.scope)
+
+        return Hints(state.listed_names(self.scope), allowed, self.access_mode, state.tools)
 
     # -- the MCP session (absent in direct calls) ------------------------------------------
 

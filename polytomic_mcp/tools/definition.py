@@ -25,6 +25,7 @@ from mcp.types import CallToolResult, InputRequiredResult, Tool, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from polytomic_mcp.errors import ArgumentProblem, InvalidArgumentsError
+from polytomic_mcp.settings import AccessMode
 from polytomic_mcp.tools.annotations import listed_annotations
 from polytomic_mcp.tools.context import RequestContext
 from polytomic_mcp.tools.schema_shaping import tidy_generated
@@ -46,10 +47,30 @@ class HandWrittenTool(Generic[InputT]):
     input_model: type[InputT]
     annotations: ToolAnnotations
     handler: Handler[InputT]
+    # A runner of any write (call_write_operation): what it may do is what the tier allows, each
+    # operation checked by the guard. Listed wherever some write is allowed, and destructive
+    # only where destructive operations are.
+    runs_operations: bool = False
 
     @property
     def read_only(self) -> bool:
         return bool(self.annotations.read_only_hint)
+
+    @property
+    def destructive(self) -> bool:
+        return bool(self.annotations.destructive_hint)
+
+    def allowed_in(self, mode: AccessMode) -> bool:
+        if self.runs_operations:
+            return mode.allows(read_only_operation=False)
+        return mode.allows(self.read_only, self.destructive)
+
+    def listed_in(self, mode: AccessMode) -> Tool:
+        """The tool as a session in this mode sees it: its hints true of what it can do there."""
+        if not self.runs_operations or mode is AccessMode.FULL_ACCESS:
+            return self.listed
+        narrowed = self.annotations.model_copy(update={"destructive_hint": False})
+        return self.listed.model_copy(update={"annotations": listed_annotations(narrowed, self.title)})
 
     @cached_property
     def listed(self) -> Tool:

@@ -85,7 +85,7 @@ def response_summary(tool: OperationTool) -> Any:
 def describe(tool: OperationTool, request: RequestContext) -> dict[str, Any]:
     op = tool.operation
     state = request.state
-    allowed = request.access_mode.allows(tool.read_only)
+    allowed = request.allows(tool)
     described: dict[str, Any] = {
         "tool": tool.name,
         "method": op.method,
@@ -93,7 +93,12 @@ def describe(tool: OperationTool, request: RequestContext) -> dict[str, Any]:
         "purpose": tool.description,
         "toolset": tool.toolset,
         "listed": state.selection.selects(op),
-        "safety": {"read_only": op.read_only, "destructive": op.destructive, "idempotent": op.idempotent},
+        "safety": {
+            "read_only": op.read_only,
+            "destructive": op.destructive,
+            "idempotent": op.idempotent,
+            **({"confirmed_by_user": True} if op.destructive and request.scope.confirm_destructive else {}),
+        },
         "allowed_now": allowed,
         "input_schema": tool.input_schema,
         "response": response_summary(tool),
@@ -121,7 +126,7 @@ async def search_operations(args: SearchOperationsInput, request: RequestContext
     if args.toolset is not None and args.toolset not in ALL_TOOLSETS:
         expected = f"unknown {args.toolset!r}; expected one of: {', '.join(ALL_TOOLSETS)}"
         raise InvalidArgumentsError(SEARCH_OPERATIONS, [ArgumentProblem("toolset", expected)])
-    selection, mode = request.state.selection, request.access_mode
+    selection = request.state.selection
     hits = operation_search().search(args.query, limit=args.limit, toolset=args.toolset)
     rows = [
         {
@@ -129,7 +134,7 @@ async def search_operations(args: SearchOperationsInput, request: RequestContext
             "does": hit.tool.operation.purpose,
             "call": f"{hit.tool.operation.method} {hit.tool.operation.path}",
             **({} if selection.selects(hit.tool.operation) else {"listed": False}),
-            **({} if mode.allows(hit.tool.read_only) else {"allowed_now": False}),
+            **({} if request.allows(hit.tool) else {"allowed_now": False}),
         }
         for hit in hits
     ]
@@ -212,4 +217,5 @@ CALL_WRITE_OPERATION_TOOL = HandWrittenTool(
     input_model=CallOperationInput,
     annotations=ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=False),
     handler=call_write_operation,
+    runs_operations=True,
 )

@@ -9,6 +9,7 @@ that request's tools/list shows.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,25 +24,22 @@ def _arguments(arguments: dict[str, Any]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Hints:
-    listed: frozenset[str]
+    listed: frozenset[str]  # what this request's tools/list shows
+    allowed: Callable[[str], bool]  # whether this request may run a tool at all (tier, deny list)
     mode: AccessMode
     operations: OperationToolIndex
-    hand_written_read_only: frozenset[str] = frozenset()
-
-    def reads_only(self, name: str) -> bool:
-        operation = self.operations.get(name)
-        return operation.read_only if operation is not None else name in self.hand_written_read_only
 
     def __call__(self, name: str, **arguments: Any) -> str:
-        """`name(args)` if listed; the runner that reaches it if not; what is needed if the mode forbids it."""
+        """`name(args)` if listed; the runner that reaches it if not; what is needed if it may not run."""
         shown = f"{name}({_arguments(arguments)})" if arguments else name
         if name in self.listed:
             return shown
-        if not self.mode.allows(self.reads_only(name)):
-            return f"{shown} (not allowed in {self.mode.value} mode; the operator can allow it)"
-        if self.operations.get(name) is None:
+        if not self.allowed(name):
+            return f"{shown} (not allowed in {self.mode.value} mode or by the deny list; the operator can allow it)"
+        operation = self.operations.get(name)
+        if operation is None:
             return shown  # a hand-written tool the toolset selection left out
-        runner = CALL_READ_OPERATION if self.reads_only(name) else CALL_WRITE_OPERATION
+        runner = CALL_READ_OPERATION if operation.read_only else CALL_WRITE_OPERATION
         if runner not in self.listed:
             return shown
         if arguments:

@@ -13,7 +13,9 @@ from typing import Any
 from mcp.types import CallToolResult, InputRequiredResult, Tool
 
 from polytomic_mcp.client import PolytomicClient
-from polytomic_mcp.errors import UserInputError
+from polytomic_mcp.errors import AccessDeniedError, UserInputError
+from polytomic_mcp.guardrails.guard import GuardServices, new_process_session
+from polytomic_mcp.guardrails.tiers import DenyList, read_only_refusal
 from polytomic_mcp.settings import AccessMode, RequestScope, Settings
 from polytomic_mcp.tools.boundary import guarded
 from polytomic_mcp.tools.context import AppState, RequestContext, SdkContext
@@ -38,7 +40,9 @@ class ToolRegistry:
         self.operations = operations
         self.hand_written = {tool.name: tool for tool in hand_written}
         self.selection = selection
-        self._listed_names: dict[AccessMode, frozenset[str]] = {}
+        # Validates --deny and opens --audit-log: a bad setting stops the server at start-up.
+        self.guard = GuardServices.start(settings, frozenset(self.hand_written))
+        self._listed_names: dict[tuple[AccessMode, tuple[str, ...]], frozenset[str]] = {}
 
     @classmethod
     def for_settings(cls, settings: Settings) -> ToolRegistry:
@@ -48,43 +52,70 @@ class ToolRegistry:
         return cls(settings, operation_tools(), HAND_WRITTEN_TOOLS, ToolsetSelection.parse(settings.toolsets))
 
     def app_state(self, client: PolytomicClient) -> AppState:
-        read_only = frozenset(name for name, tool in self.hand_written.items() if tool.read_only)
-        return AppState(self.settings, client, self.operations, self.selection, self.listed_names, read_only)
-
-    def listed_names(self, scope: RequestScope) -> frozenset[str]:
-        """Names of the tools a request with this scope sees (what it lists depends only on the mode)."""
-        mode = scope.access_mode
-        if mode not in self._listed_names:
-            own = self.listed_hand_written(scope)
-            names = [tool.name for tool in own] + [tool.name for tool in self.listed_operations(scope, self.room(own))]
-            self._listed_names[mode] = frozenset(names)
-        return self._listed_names[mode]
-
-    def room(self, own: list[HandWrittenTool[Any]]) -> int | None:
-        """How many operation tools fit under the tool cap after the hand-written ones."""
-        cap = self.settings.max_tools
-        return max(cap - len(own), 0) if cap else None
+        """What every request of one lifespan shares (one MCP connection in memory, the process on stdio)."""
+        return AppState(
+            self.settings,
+            client,
+            self.operations,
+            self.selection,
+            self.guard,
+            new_process_session(),
+            self.listed_names,
+            self.hand_written_allowed,
+        )
 
     # -- listing -------------------------------------------------------------------------
 
-    def listed_hand_written(self, scope: RequestScope) -> list[HandWrittenTool[Any]]:
-        """Hand-written tools that write are hidden in read-only mode (every listed tool is then read-only)."""
-        return [tool for tool in self.hand_written.values() if scope.access_mode.allows(tool.read_only)]
+    def hand_written_allowed(self, name: str, scope: RequestScope) -> bool:
+        tool = self.hand_written.get(name)
+        if tool is None or self.guard.deny_list(scope).denies_tool(name):
+            return False
+        return tool.allowed_in(scope.access_mode)
 
-    def listed_operations(self, scope: RequestScope, room: int | None) -> list[OperationTool]:
-        """Selected operation tools the mode allows, whole toolsets first-come within `room`."""
+    def listed_hand_written(self, scope: RequestScope, deny: DenyList) -> list[HandWrittenTool[Any]]:
+        """Hand-written tools the tier and deny list allow (in read-only mode, only read-only ones)."""
+        return [
+            tool
+            for tool in self.hand_written.values()
+            if not deny.denies_tool(tool.name) and tool.allowed_in(scope.access_mode)
+        ]
+
+    def listed_operations(self, scope: RequestScope, room: int | None, deny: DenyList) -> list[OperationTool]:
+        """Selected operation tools the tier and deny list allow, whole toolsets first-come within `room`."""
         chosen = self.operations.matching(
-            lambda op: self.selection.selects(op) and scope.access_mode.allows(op.read_only)
+            lambda op: (
+                self.selection.selects(op)
+                and scope.access_mode.allows(op.read_only, op.destructive)
+                and not deny.denies_operation(op)
+            )
         )
         return fit_toolsets(chosen, room)
 
     def listing(self, scope: RequestScope, profile: str = "standard") -> list[Tool]:
-        """Hand-written tools first, then the selected operation tools, shaped for the profile."""
-        own = self.listed_hand_written(scope)
+        """Hand-written tools first, then the selected operation tools, shaped for the profile.
+
+        Raises UnknownDenyNameError when the request's X-Polytomic-Deny header names nothing known.
+        """
+        own, operations = self._listed(scope)
         return [
-            *(adapt_tool(tool.listed, profile) for tool in own),
-            *(listed_operation_tool(tool.name, profile) for tool in self.listed_operations(scope, self.room(own))),
+            *(adapt_tool(tool.listed_in(scope.access_mode), profile) for tool in own),
+            *(listed_operation_tool(tool.name, profile) for tool in operations),
         ]
+
+    def _listed(self, scope: RequestScope) -> tuple[list[HandWrittenTool[Any]], list[OperationTool]]:
+        deny = self.guard.deny_list(scope)
+        own = self.listed_hand_written(scope, deny)
+        cap = self.settings.max_tools
+        room = max(cap - len(own), 0) if cap else None
+        return own, self.listed_operations(scope, room, deny)
+
+    def listed_names(self, scope: RequestScope) -> frozenset[str]:
+        """Names of the tools a request with this scope sees (they depend on its mode and deny list only)."""
+        key = (scope.access_mode, scope.denied)
+        if key not in self._listed_names:
+            own, operations = self._listed(scope)
+            self._listed_names[key] = frozenset([tool.name for tool in own] + [tool.name for tool in operations])
+        return self._listed_names[key]
 
     # -- calling -------------------------------------------------------------------------
 
@@ -95,15 +126,34 @@ class ToolRegistry:
 
         async def run() -> CallToolResult | InputRequiredResult:
             request = RequestContext.of(session)
-            operation_tool = self.operations.get(name)
-            if operation_tool is not None and operation_tool.name == name:
-                return await request.operations.run(operation_tool, arguments)
-            tool = self.hand_written.get(name)
-            if tool is None:
-                raise UserInputError(f"Unknown tool: {name}")
-            outcome = await tool.run(arguments, request)
-            if isinstance(outcome, dict):
-                return shaped_result(outcome, ShapeOptions(budget=budget))
-            return outcome  # a finished result, or a question for the user (URL elicitation)
+            with request.guard.tool_call(name) as span:
+                outcome = await guarded(name, budget, lambda: self._run(name, arguments, request))
+                span.finish(outcome_label(outcome))
+                return outcome
 
         return await guarded(name, budget, run)
+
+    async def _run(
+        self, name: str, arguments: dict[str, Any], request: RequestContext
+    ) -> CallToolResult | InputRequiredResult:
+        operation_tool = self.operations.get(name)
+        if operation_tool is not None and operation_tool.name == name:
+            return await request.operations.run(operation_tool, arguments)
+        tool = self.hand_written.get(name)
+        if tool is None:
+            raise UserInputError(f"Unknown tool: {name}")
+        request.guard.check_tool(name)
+        if not tool.allowed_in(request.access_mode):  # refused whole, before any step it would take
+            raise AccessDeniedError(read_only_refusal(name, request.access_mode, self.settings, request.over_http))
+        outcome = await tool.run(arguments, request)
+        if isinstance(outcome, dict):
+            return shaped_result(outcome, ShapeOptions(budget=self.settings.result_tokens))
+        if isinstance(outcome, InputRequiredResult):  # a workflow's own question (URL elicitation)
+            return request.guard.carry_state(outcome)
+        return outcome
+
+
+def outcome_label(outcome: CallToolResult | InputRequiredResult) -> str:
+    if isinstance(outcome, InputRequiredResult):
+        return "input_required"
+    return "error" if outcome.is_error else "ok"

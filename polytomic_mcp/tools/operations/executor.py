@@ -1,12 +1,15 @@
-"""Running an operation tool: policy, validation, the HTTP call, and result shaping.
+"""Running an operation tool: the guard, validation, the HTTP call, and result shaping.
 
-The typed operation tools, `call_read_operation`/`call_write_operation` and every operation a hand-written tool calls
-(through `tools/api.py`) come through here, so they share the same validation, access
-policy and result shaping. Failures are raised; `tools/boundary.py` turns them into results.
+The typed operation tools, `call_read_operation`/`call_write_operation` and every operation
+a hand-written tool calls (through `tools/api.py`) come through `check` and `send`, so they
+share the same guard (tier, deny list, safe mode, the user's confirmation of destructive
+operations, the audit trail; `guardrails/`), validation and result shaping. Failures are raised;
+`tools/boundary.py` turns them into results.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -14,10 +17,11 @@ from mcp.types import CallToolResult
 
 from polytomic_mcp.client import PolytomicClient, PolytomicError
 from polytomic_mcp.errors import ArgumentProblem, InvalidArgumentsError, MissingCredentialsError
+from polytomic_mcp.guardrails.guard import CallRecord, Guard
+from polytomic_mcp.guardrails.previews import Preview, Reader, build_preview
 from polytomic_mcp.settings import RequestScope, Settings
 from polytomic_mcp.tools.operations.input_schema import returns_list
 from polytomic_mcp.tools.operations.tools import OperationTool
-from polytomic_mcp.tools.policy import check_allowed
 from polytomic_mcp.tools.results import structured_payload
 from polytomic_mcp.tools.shaping.shape import ShapeOptions, shaped_result
 from polytomic_mcp.tools.validation import validate_arguments
@@ -70,15 +74,23 @@ def empty_path_ids(tool: OperationTool, arguments: dict[str, Any]) -> list[Argum
 class OperationCall:
     """Everything needed to run operation tools for one request."""
 
-    def __init__(self, client: PolytomicClient, settings: Settings, scope: RequestScope, over_http: bool) -> None:
+    def __init__(
+        self,
+        client: PolytomicClient,
+        settings: Settings,
+        scope: RequestScope,
+        guard: Guard,
+        reader: Callable[[], Reader],
+    ) -> None:
         self.client = client
         self.settings = settings
         self.scope = scope
-        self.over_http = over_http
+        self.guard = guard
+        self._reader = reader  # the request's Api, for the reads a preview needs
 
     def check(self, tool: OperationTool, arguments: dict[str, Any]) -> dict[str, Any]:
-        """Policy, then validation; the coerced arguments. Raises before anything is sent."""
-        check_allowed(tool.name, not tool.read_only, self.scope.access_mode, self.settings, self.over_http)
+        """Tier and deny list, then validation; the coerced arguments. Raises before anything is sent."""
+        self.guard.check(tool)
         coerced = _coerce(tool, arguments)
         problems = validate_arguments(tool.input_schema, coerced) or empty_path_ids(tool, coerced)
         if problems:
@@ -87,10 +99,10 @@ class OperationCall:
             raise MissingCredentialsError(NO_CREDENTIALS)
         return coerced
 
-    async def raw(
+    async def _raw(
         self, tool: OperationTool, arguments: dict[str, Any], idempotency_key: str | None = None
     ) -> tuple[int, Any, str | None]:
-        """Send a call that passed `check`; (status, body, Location). Raises PolytomicError."""
+        """The HTTP call itself; only `send` calls it, through the guard. (status, body, Location)."""
         assert self.scope.credentials is not None, "check() refuses calls without credentials"
         parts = tool.arguments.split(arguments)
         op = tool.operation
@@ -109,13 +121,28 @@ class OperationCall:
             raise
         return response.status, response.data, response.headers.get("location")
 
+    async def send(
+        self, tool: OperationTool, checked: dict[str, Any], idempotency_key: str | None = None
+    ) -> tuple[tuple[int, Any, str | None], CallRecord]:
+        """Send a call that passed `check`, through the guard (safe mode, confirmation, audit)."""
+        return await self.guard.send(tool, checked, lambda: self._raw(tool, checked, idempotency_key), self._reader())
+
+    async def confirm(self, tool: OperationTool, checked: dict[str, Any], preview: Preview | None) -> None:
+        """Ask the user now to confirm this exact call (a workflow's overwrite); sending it later asks no more."""
+        self.guard.check_session(tool, checked)
+        shown = preview if preview is not None else await build_preview(tool, checked, self._reader())
+        await self.guard.confirm(tool.operation.name, checked, shown)
+
     async def run(self, tool: OperationTool, arguments: dict[str, Any]) -> CallToolResult:
         checked = self.check(tool, arguments)
-        status, body, location = await self.raw(tool, checked)
+        (status, body, location), record = await self.send(tool, checked)
         payload = structured_payload(tool.operation, status, body, location)
+        if record.preview is not None and record.preview.is_delete:
+            payload.update(left_behind(record.preview))
         _, renamed = tool.arguments.resolve_aliases(arguments)
         if renamed:
-            payload["note"] = "; ".join(renamed)
+            notes = [str(payload["note"])] if payload.get("note") else []
+            payload["note"] = "; ".join([*renamed, *notes])
         local = tool.arguments.split(checked)["local"]
         options = ShapeOptions(
             budget=self.settings.result_tokens,
@@ -124,3 +151,16 @@ class OperationCall:
             skip=int(local.get("skip") or 0),
         )
         return shaped_result(payload, options)
+
+
+def left_behind(preview: Preview) -> dict[str, Any]:
+    """What a delete left in place, and how to remove each (a delete result's extra members)."""
+    remains = preview.remains()
+    if not remains:
+        return {"deleted": preview.subject.view()}
+    return {
+        "deleted": preview.subject.view(),
+        "left_behind": [r.view() for r in remains],
+        "note": "These were not deleted. Remove each with the tool named in remove_with (after the user agrees), "
+        "or keep them for other syncs.",
+    }

@@ -42,19 +42,29 @@ def clean_text(text: str) -> str:
     return _INVISIBLE.sub("", text)
 
 
-def sanitize(value: Any) -> Any:
-    """A copy with invisible characters stripped and secret members masked."""
+def is_secret_member(name: str) -> bool:
+    return name.lower() in SECRET_MEMBERS
+
+
+def sanitize(value: Any, mask_every_type: bool = False) -> Any:
+    """A copy with invisible characters stripped and secret members masked.
+
+    In API answers a secret member holding an object describes a secret field, so only string
+    values are masked. Arguments the caller sent (`mask_every_type`, for the audit log) are
+    masked whatever their type: a service account may arrive as a JSON object.
+    """
     if isinstance(value, str):
         return clean_text(value)
     if isinstance(value, list):
-        return [sanitize(item) for item in value]
+        return [sanitize(item, mask_every_type) for item in value]
     if isinstance(value, dict):
         out: dict[str, Any] = {}
         for key, item in value.items():
             name = clean_text(str(key))
-            if name.lower() in SECRET_MEMBERS and isinstance(item, str) and item not in ("", MASK):
-                out[name] = MASK  # a secret's value (a member describing a secret field is an object)
+            masked = mask_every_type or isinstance(item, str)
+            if is_secret_member(name) and masked and item not in ("", MASK, None):
+                out[name] = MASK
             else:
-                out[name] = sanitize(item)
+                out[name] = sanitize(item, mask_every_type)
         return out
     return value
