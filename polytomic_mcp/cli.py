@@ -197,8 +197,8 @@ def check_guard_settings(settings: Settings, from_flags: Collection[str]) -> Non
         try:
             DenyList.parse([name], hand_written)
         except UnknownDenyNameError:
-            problem = f"no such name {name!r}"
-            raise invalid_setting("deny", settings.deny, source("deny"), expected, problem) from None
+            unknown = f"no such name {name!r}"
+            raise invalid_setting("deny", settings.deny, source("deny"), expected, unknown) from None
     if settings.audit_log and (problem := audit_log_problem(Path(settings.audit_log).expanduser())):
         raise invalid_setting("audit_log", settings.audit_log, source("audit_log"), problem=problem)
 
