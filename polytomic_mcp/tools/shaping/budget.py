@@ -3,8 +3,8 @@
 Each round cuts where it pays most: the biggest list (keeping a share of its items in
 proportion to the budget), else the biggest long string (truncated), else the biggest
 nested member (left out, with a marker). Cuts are recorded, so the result can say what
-was cut and how to get the rest. Counting tokens is skipped when the JSON is shorter in
-characters than the budget in tokens (a token is at least one character).
+was cut and how to get the rest. Tokens are estimated (`tokens.estimate_tokens`, which
+over-counts cl100k on the project's results), so the exact tokenizer is never loaded.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from polytomic_mcp.tokens import compact_json, count_tokens
+from polytomic_mcp.tokens import compact_json, estimate_tokens
 
 MAX_ROUNDS = 40
 MIN_STRING = 120
@@ -37,8 +37,8 @@ class Cut:
 
 
 def tokens_of(value: Any) -> int:
-    text = compact_json(value)
-    return len(text) if len(text) < 64 else count_tokens(text)
+    """Estimated tokens of the value as compact JSON, the form results are sent in."""
+    return estimate_tokens(compact_json(value))
 
 
 def path_text(path: Path) -> str:
