@@ -27,6 +27,7 @@ from pydantic import BaseModel, ValidationError
 from polytomic_mcp.errors import ArgumentProblem, InvalidArgumentsError
 from polytomic_mcp.tools.context import RequestContext
 from polytomic_mcp.tools.schema_shaping import tidy_generated
+from polytomic_mcp.tools.validation import validate_arguments
 
 Payload = dict[str, Any]
 InputT = TypeVar("InputT", bound=BaseModel)
@@ -63,9 +64,16 @@ class HandWrittenTool(Generic[InputT]):
         )
 
     def parse(self, arguments: dict[str, Any]) -> InputT:
-        """Validated input; InvalidArgumentsError names each bad member, never its value (it may be a secret)."""
+        """Validated input; InvalidArgumentsError names each bad member, never its value (it may be a secret).
+
+        The listed inputSchema is checked first, as for operation tools (what the schema refuses is
+        refused, in the same words); the model's own rules come after."""
+        decoded = _parse_json_strings(self.input_model, arguments)
+        problems = validate_arguments(self.listed.input_schema, decoded)
+        if problems:
+            raise InvalidArgumentsError(self.name, problems)
         try:
-            return self.input_model.model_validate(_parse_json_strings(self.input_model, arguments))
+            return self.input_model.model_validate(decoded)
         except ValidationError as invalid:
             raise InvalidArgumentsError(self.name, argument_problems(invalid)) from None
 

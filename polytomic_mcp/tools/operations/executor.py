@@ -7,8 +7,8 @@ policy and result shaping. Failures are raised; `tools/boundary.py` turns them i
 
 from __future__ import annotations
 
+import logging
 from typing import Any
-from urllib.parse import quote
 
 from mcp.types import CallToolResult
 
@@ -17,10 +17,15 @@ from polytomic_mcp.errors import ArgumentProblem, InvalidArgumentsError, Missing
 from polytomic_mcp.settings import RequestScope, Settings
 from polytomic_mcp.tools.operations.input_schema import returns_list
 from polytomic_mcp.tools.operations.tools import OperationTool
+from polytomic_mcp.tools.operations.wire import fill_path, path_segment, wire_problems
 from polytomic_mcp.tools.policy import check_allowed
 from polytomic_mcp.tools.results import structured_payload
-from polytomic_mcp.tools.shaping.shape import ShapeOptions, shaped_result
+from polytomic_mcp.tools.shaping.shape import ShapeOptions, plain_result, shaped_result
 from polytomic_mcp.tools.validation import validate_arguments
+
+__all__ = ["OperationCall", "fill_path", "path_segment"]
+
+logger = logging.getLogger("polytomic_mcp.tools")
 
 NO_CREDENTIALS = (
     "No Polytomic API key for this request. Set POLYTOMIC_API_KEY (stdio), send "
@@ -35,26 +40,6 @@ def _coerce(tool: OperationTool, arguments: dict[str, Any]) -> dict[str, Any]:
         if target.accepts_single_string and isinstance(coerced.get(name), str):
             coerced[name] = [coerced[name]]
     return coerced
-
-
-def path_segment(value: Any) -> str:
-    """A value as exactly one path segment.
-
-    Every reserved character is percent-encoded (`/`, `%`, `?`, `#`, controls, non-ASCII), and a
-    segment made only of dots is written as `%2E`s: `.` and `..` would otherwise be resolved by
-    URL normalisation and climb to another route (`/harbors/H/keys/..` is `/harbors/H`).
-    """
-    encoded = quote(str(value), safe="")
-    if not encoded.strip("."):
-        encoded = encoded.replace(".", "%2E")
-    return encoded
-
-
-def fill_path(template: str, values: dict[str, Any]) -> str:
-    path = template
-    for name, value in values.items():
-        path = path.replace("{" + name + "}", path_segment(value))
-    return path
 
 
 def empty_path_ids(tool: OperationTool, arguments: dict[str, Any]) -> list[ArgumentProblem]:
@@ -76,10 +61,15 @@ class OperationCall:
         self.over_http = over_http
 
     def check(self, tool: OperationTool, arguments: dict[str, Any]) -> dict[str, Any]:
-        """Policy, then validation; the coerced arguments. Raises before anything is sent."""
+        """Policy, then validation (schema, ids, what fits on the wire); the coerced arguments.
+        Raises before anything is sent."""
         check_allowed(tool.name, not tool.read_only, self.scope.access_mode, self.settings, self.over_http)
         coerced = _coerce(tool, arguments)
-        problems = validate_arguments(tool.input_schema, coerced) or empty_path_ids(tool, coerced)
+        problems = (
+            validate_arguments(tool.input_schema, coerced)
+            or empty_path_ids(tool, coerced)
+            or wire_problems(tool, coerced)
+        )
         if problems:
             raise InvalidArgumentsError(tool.name, problems)
         if self.scope.credentials is None:
@@ -111,12 +101,17 @@ class OperationCall:
     async def run(self, tool: OperationTool, arguments: dict[str, Any]) -> CallToolResult:
         checked = self.check(tool, arguments)
         status, body, location = await self.raw(tool, checked)
-        payload = structured_payload(tool.operation, status, body, location)
-        local = tool.arguments.split(checked)["local"]
-        options = ShapeOptions(
-            budget=self.settings.result_tokens,
-            list_result=returns_list(tool.operation),
-            fields=local.get("fields"),
-            skip=int(local.get("skip") or 0),
-        )
+        # The call is done: from here on nothing may turn it into a reported failure.
+        try:
+            payload = structured_payload(tool.operation, status, body, location)
+            local = tool.arguments.split(checked)["local"]
+            options = ShapeOptions(
+                budget=self.settings.result_tokens,
+                list_result=returns_list(tool.operation),
+                fields=local.get("fields"),
+                skip=int(local.get("skip") or 0),
+            )
+        except Exception:
+            logger.exception("building the result of %s failed; answering with its plain JSON", tool.name)
+            return plain_result({"data": body, "status": status})
         return shaped_result(payload, options)

@@ -74,6 +74,8 @@ def _lines(value: Any, indent: str = "") -> list[str]:
             out.append(indent + "- " + nested[0].lstrip())
             out.extend(nested[1:])
         return out
+    if not value:  # an empty object still takes a line: list items are written from their first line
+        return [indent + "{}"]
     out = []
     for key, item in value.items():
         if _is_scalar(item) or (isinstance(item, list) and all(_is_scalar(v) for v in item)):
