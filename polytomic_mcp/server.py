@@ -20,6 +20,7 @@ from polytomic_mcp.errors import SettingsError
 from polytomic_mcp.prompts import register_prompts
 from polytomic_mcp.resources import register_resources
 from polytomic_mcp.settings import AccessMode, RequestScope, Settings, request_scope
+from polytomic_mcp.stdio_transport import serve_stdio
 from polytomic_mcp.tools.context import AppState
 from polytomic_mcp.tools.inventory import HAND_WRITTEN_TOOLS
 from polytomic_mcp.tools.operations.tools import operation_tools
@@ -105,6 +106,10 @@ class PolytomicServer(MCPServer[AppState]):
         client_name = params_of_client.client_info.name if params_of_client else None
         profile = choose_profile(self.polytomic_settings.client_profile, client_name)
         return ListToolsResult(tools=await self.tools_listing(scope, profile))
+
+    async def run_stdio_async(self) -> None:
+        """stdio, with a JSON-RPC error for every message the SDK's reader cannot read (see stdio_transport)."""
+        await serve_stdio(self._lowlevel_server)
 
     async def tools_listing(self, scope: RequestScope, profile: str = "standard") -> list[Tool]:
         return self.registry.listing(scope, profile)

@@ -170,8 +170,9 @@ def request_scope(settings: Settings, headers: Mapping[str, str] | None) -> Requ
     if headers is None:
         return RequestScope(server_credentials, mode)
     requested = headers.get(ACCESS_MODE_HEADER)
-    if requested:
-        mode = mode.narrowed_by(parse_access_mode(requested, "the X-Polytomic-Access-Mode header"))
+    if requested:  # fail closed: a value this server cannot read ('admin', a list) counts as read-only
+        wanted = requested.strip().lower()
+        mode = mode.narrowed_by(AccessMode.FULL_ACCESS if wanted == "full-access" else AccessMode.READ_ONLY)
     token = bearer_token(headers)
     if token is None:
         return RequestScope(server_credentials, mode)

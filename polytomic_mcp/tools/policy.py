@@ -14,7 +14,10 @@ from polytomic_mcp.settings import AccessMode, Settings
 def refusal_message(tool: str, mode: AccessMode, settings: Settings, over_http: bool) -> str:
     lines = [f"{tool} changes data in Polytomic, and this server is in {mode.value} mode, so it was not run."]
     if settings.effective_access_mode is AccessMode.FULL_ACCESS and over_http:
-        lines.append("The request header 'X-Polytomic-Access-Mode: read-only' narrowed the mode; drop that header.")
+        lines.append(
+            "The request header 'X-Polytomic-Access-Mode: read-only' (or any value but 'full-access') "
+            "narrowed the mode; drop that header."
+        )
     else:
         lines.append(
             "To allow it, the operator must start the server with --access-mode full-access "

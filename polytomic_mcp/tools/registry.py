@@ -18,6 +18,7 @@ from polytomic_mcp.tools.boundary import guarded
 from polytomic_mcp.tools.context import RequestContext, SdkContext
 from polytomic_mcp.tools.definition import HandWrittenTool
 from polytomic_mcp.tools.operations.tools import OperationTool, OperationToolIndex
+from polytomic_mcp.tools.policy import check_allowed
 from polytomic_mcp.tools.profiles import adapt_tool, listed_operation_tool
 from polytomic_mcp.tools.shaping.shape import ShapeOptions, shaped_result
 from polytomic_mcp.tools.toolsets import ToolsetSelection, fit_toolsets
@@ -80,6 +81,8 @@ class ToolRegistry:
             tool = self.hand_written.get(name)
             if tool is None:
                 raise UserInputError(f"Unknown tool: {name}")
+            if not tool.checks_access_per_call:  # the read-only refusal comes before the arguments are read
+                check_allowed(name, not tool.read_only, request.access_mode, self.settings, request.over_http)
             outcome = await tool.run(arguments, request)
             if isinstance(outcome, dict):
                 return shaped_result(outcome, ShapeOptions(budget=budget))
