@@ -69,7 +69,7 @@ class HandWrittenTool(Generic[InputT]):
         The listed inputSchema is checked first, as for operation tools (what the schema refuses is
         refused, in the same words); the model's own rules come after."""
         decoded = _parse_json_strings(self.input_model, arguments)
-        problems = validate_arguments(self.listed.input_schema, decoded)
+        problems = validate_arguments(self.listed.input_schema, decoded) or id_problems(decoded)
         if problems:
             raise InvalidArgumentsError(self.name, problems)
         try:
@@ -79,6 +79,28 @@ class HandWrittenTool(Generic[InputT]):
 
     async def run(self, arguments: dict[str, Any], request: RequestContext) -> Outcome:
         return await self.handler(self.parse(arguments), request)
+
+
+MAX_ID_CHARS = 1024
+
+
+def id_problems(arguments: dict[str, Any]) -> list[ArgumentProblem]:
+    """Ids (`*_id` members, items of `*_ids`) that name no object whatever exists: empty, blank or
+    longer than any id. Refused here, in this tool's words, not by the operation a handler calls."""
+    problems = []
+    for name, value in arguments.items():
+        if name.endswith("_id") and isinstance(value, str):
+            given = [(name, value)]
+        elif name.endswith("_ids") and isinstance(value, list):
+            given = [(f"{name}[{i}]", item) for i, item in enumerate(value) if isinstance(item, str)]
+        else:
+            continue
+        for where, item in given:
+            if not item.strip():
+                problems.append(ArgumentProblem(where, "must not be empty or blank; give the id of an existing object"))
+            elif len(item) > MAX_ID_CHARS:
+                problems.append(ArgumentProblem(where, f"is longer than any id ({MAX_ID_CHARS:,} characters at most)"))
+    return problems
 
 
 def argument_problems(error: ValidationError) -> list[ArgumentProblem]:

@@ -6,7 +6,8 @@ expected. Validation happens before anything is sent to Polytomic.
 Messages never quote a value the caller gave: it may be a secret (a password inside a
 `configuration` sent as a JSON string, a token in a header). They say what was expected
 (types, allowed values, limits) and what kind of value came instead (a string, a list).
-The one exception is a short word given for a choice, outside members that may hold secrets.
+The one exception is a short word (24 letters, digits, '-' or '_' at most) given for a choice,
+outside members that may hold secrets: a typo is easier to see quoted.
 `date-time` formats are checked (jsonschema only annotates them by default).
 """
 
@@ -135,11 +136,14 @@ def _limit(validator: str, value: Any) -> str | None:
     }.get(validator)
 
 
+_WORD = re.compile(r"[A-Za-z0-9_ -]{1,24}")
+
+
 def _rejected_choice(error: ValidationError) -> str:
     """The one exception to never quoting: a short word given for a choice (a typo is easier to see
     quoted), and only outside members that may hold secrets."""
     value = error.instance
-    if isinstance(value, str) and len(value) <= MAX_NAME and not is_sensitive_path(error.absolute_path):
+    if isinstance(value, str) and _WORD.fullmatch(value) and not is_sensitive_path(error.absolute_path):
         return f"{json.dumps(value, ensure_ascii=False)} is"
     return "this value is"
 

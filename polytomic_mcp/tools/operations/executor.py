@@ -33,15 +33,6 @@ NO_CREDENTIALS = (
 )
 
 
-def _coerce(tool: OperationTool, arguments: dict[str, Any]) -> dict[str, Any]:
-    """Accept a bare string where a list of strings is expected (query filters)."""
-    coerced = dict(arguments)
-    for name, target in tool.arguments.targets.items():
-        if target.accepts_single_string and isinstance(coerced.get(name), str):
-            coerced[name] = [coerced[name]]
-    return coerced
-
-
 def empty_path_ids(tool: OperationTool, arguments: dict[str, Any]) -> list[ArgumentProblem]:
     """Path ids given as empty or blank strings: sent, they would address the collection, not an object."""
     return [
@@ -61,20 +52,19 @@ class OperationCall:
         self.over_http = over_http
 
     def check(self, tool: OperationTool, arguments: dict[str, Any]) -> dict[str, Any]:
-        """Policy, then validation (schema, ids, what fits on the wire); the coerced arguments.
+        """Policy, then validation (schema, ids, what fits on the wire); the arguments to send.
         Raises before anything is sent."""
         check_allowed(tool.name, not tool.read_only, self.scope.access_mode, self.settings, self.over_http)
-        coerced = _coerce(tool, arguments)
         problems = (
-            validate_arguments(tool.input_schema, coerced)
-            or empty_path_ids(tool, coerced)
-            or wire_problems(tool, coerced)
+            validate_arguments(tool.input_schema, arguments)
+            or empty_path_ids(tool, arguments)
+            or wire_problems(tool, arguments)
         )
         if problems:
             raise InvalidArgumentsError(tool.name, problems)
         if self.scope.credentials is None:
             raise MissingCredentialsError(NO_CREDENTIALS)
-        return coerced
+        return arguments
 
     async def raw(
         self, tool: OperationTool, arguments: dict[str, Any], idempotency_key: str | None = None
