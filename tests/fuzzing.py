@@ -105,18 +105,27 @@ class Oracle:
 
 
 def narrowed(node: Json) -> Json:
-    """The schema with short strings and lists: every instance of it is an instance of the original,
-    and generating one is much cheaper (hostile sizes come from the hostile cases)."""
+    """The schema with few members, short strings and short lists: every instance of it is an
+    instance of the original, and generating one is far cheaper (hypothesis-jsonschema spends
+    minutes on a sync's 20 optional members otherwise; hostile sizes come from the hostile cases)."""
     if isinstance(node, list):
         return [narrowed(item) for item in node]
     if not isinstance(node, dict):
         return node
-    out = {
-        k: (v if k in ("enum", "const", "required", "default", "examples") else narrowed(v)) for k, v in node.items()
-    }
+    out: dict[str, Json] = {}
+    for key, value in node.items():
+        if key in ("properties", "$defs", "patternProperties") and isinstance(value, dict):
+            out[key] = {name: narrowed(sub) for name, sub in value.items()}  # names → schemas
+        elif key in ("enum", "const", "required", "default", "examples"):
+            out[key] = value
+        else:
+            out[key] = narrowed(value)
     kind = out.get("type")
     if kind == "array" or "items" in out:
         out["maxItems"] = min(int(out.get("maxItems", 2)), max(int(out.get("minItems", 0)), 2))
+    if (kind == "object" or isinstance(out.get("properties"), dict)) and "maxProperties" not in out:
+        required = len(out.get("required", []))
+        out["maxProperties"] = max(required, min(len(out.get("properties", {})), required + 3), 1)
     if kind == "string" and "enum" not in out and "format" not in out and "pattern" not in out:
         out["maxLength"] = min(int(out.get("maxLength", 16)), max(int(out.get("minLength", 0)), 16))
     return out

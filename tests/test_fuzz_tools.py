@@ -10,8 +10,9 @@ on its own sandbox tenant, in full-access mode. For every call:
   of each tool the sandbox's own request log agrees with that count;
 - a result that says "nothing was sent" sent nothing.
 
-Deterministic (derandomize) and bounded: FUZZ_EXAMPLES batches per tool (default 2, about
-a minute for all tools); set it higher for a longer hunt.
+Deterministic (derandomize) and bounded: FUZZ_EXAMPLES batches of 8 calls per tool (default 1:
+about 1,660 calls, under a minute for all tools); set it higher for a longer hunt, e.g.
+FUZZ_EXAMPLES=20 (each further batch is drawn anew from the same deterministic stream).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from polytomic_mcp.tools.inventory import HAND_WRITTEN_TOOLS
 from polytomic_mcp.tools.operations.tools import operation_tools
 from tests.fuzzing import Case, Oracle, cases
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "2"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "1"))
 INTERNAL_MARKERS = ("failed inside the MCP server", "Error executing tool")
 SCHEMAS: dict[str, dict[str, Any]] = {
     **{tool.name: tool.listed.input_schema for tool in HAND_WRITTEN_TOOLS},
@@ -47,15 +48,19 @@ PROBLEM_LINE = re.compile(r"^- (?:unexpected argument\(s\) |([^:\n]+): )", re.MU
 
 
 class CountingTransport(httpx.AsyncHTTPTransport):
-    """The real transport, counting what the server sends."""
+    """The real transport, counting what the server sends and what was answered (a waiting tool's
+    deadline may cancel a request in flight: the sandbox may or may not have logged it)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.sent = 0
+        self.answered = 0
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         self.sent += 1
-        return await super().handle_async_request(request)
+        response = await super().handle_async_request(request)
+        self.answered += 1
+        return response
 
 
 class Tracebacks(logging.Handler):
@@ -178,7 +183,7 @@ def test_fuzzed_arguments_never_break_the_server(
             phases=[Phase.generate],
             suppress_health_check=list(HealthCheck),
         )
-        @given(batch=cases(SCHEMAS[tool], tool in OPERATION_TOOLS, valid=2, invalid=3, hostile=2))
+        @given(batch=cases(SCHEMAS[tool], tool in OPERATION_TOOLS, valid=2, invalid=4, hostile=2))
         def run(batch: list[Case]) -> None:
             for case in batch:
                 violations.extend(check(tool, case, client, portal, transport, oracle))
@@ -186,7 +191,7 @@ def test_fuzzed_arguments_never_break_the_server(
         run()
     assert violations == [], "\n".join(violations[:10])
     assert tracebacks.records[tracebacks_before:] == []
-    assert logged_requests(sandbox, key) == transport.sent  # the sandbox saw exactly what was counted
+    assert transport.answered <= logged_requests(sandbox, key) <= transport.sent  # the sandbox saw what was counted
 
 
 def test_every_tool_is_fuzzed() -> None:

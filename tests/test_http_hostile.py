@@ -93,7 +93,11 @@ async def test_an_unreadable_access_mode_header_counts_as_read_only(server_url: 
         direct = await client.call_tool("connections_create", {"name": "x", "type": "gcs", "configuration": GCS_CONFIG})
         read = await client.call_tool("connections_list", {})
     assert "connections_create" not in names and "connections_list" in names
-    for refused, tool in ((via_call, "connections_create"), (composite, "sync_gcs_csv_to_salesforce"), (direct, "connections_create")):
+    for refused, tool in (
+        (via_call, "connections_create"),
+        (composite, "sync_gcs_csv_to_salesforce"),
+        (direct, "connections_create"),
+    ):
         assert refused.is_error
         assert f"{tool} changes data in Polytomic, and this server is in read-only mode" in text_of(refused)
     assert not read.is_error and read.structured_content["data"] == []  # type: ignore[index]
@@ -117,7 +121,9 @@ def test_unparsable_json_rpc_bodies_get_a_parse_error(server_url: str) -> None:
         session = {**headers, "mcp-session-id": first.headers["mcp-session-id"], "mcp-protocol-version": "2025-06-18"}
         deep = json.loads("[" * 250 + "]" * 250)
         bodies = [
-            json.dumps({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "x", "arguments": {"a": deep}}}),
+            json.dumps(
+                {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "x", "arguments": {"a": deep}}}
+            ),
             '{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"x","arguments":{"a":"\\ud800"}}}',
             "[" * 100_000 + "]" * 100_000,
             "{not json",

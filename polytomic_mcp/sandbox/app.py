@@ -238,6 +238,9 @@ def create_api_endpoint(sandbox: SandboxApp) -> Any:
         latency = prepared.decision.config.latency_ms if prepared.decision else 0
         reply = await anyio.to_thread.run_sync(sandbox.execute, prepared.call, latency)
         logged(reply.status)
+        if prepared.decision is not None and prepared.decision.outcome == "lose":  # done, but the answer is lost
+            await _drop_connection(scope)
+            return
         await to_response(reply, version)(scope, receive, send)
 
     return endpoint
