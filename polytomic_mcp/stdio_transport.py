@@ -14,7 +14,6 @@ Error texts say what was wrong, never what the line held (it may carry a secret)
 
 from __future__ import annotations
 
-import json
 import logging
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
@@ -26,25 +25,11 @@ from mcp.shared.message import SessionMessage
 from mcp.types import ErrorData, JSONRPCError
 from pydantic import ValidationError
 
+from polytomic_mcp.jsonrpc_errors import INVALID_REQUEST, NOT_A_MESSAGE, PARSE_ERROR, request_id
+
 logger = logging.getLogger("polytomic_mcp.stdio")
 
-PARSE_ERROR = -32700
-INVALID_REQUEST = -32600
-
 Item = TypeVar("Item")
-
-
-def request_id(raw: Any) -> str | int | None:
-    """The id of a request, when the text or object can still be read by Python's parser."""
-    if isinstance(raw, str | bytes):
-        try:
-            raw = json.loads(raw)
-        except (ValueError, RecursionError):  # not JSON, or nested past Python's limit too
-            return None
-    value = raw.get("id") if isinstance(raw, dict) else None
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        return None
-    return value
 
 
 def error_for(failure: Exception) -> JSONRPCError:
@@ -60,8 +45,7 @@ def error_for(failure: Exception) -> JSONRPCError:
         depth = " (this server reads JSON nested at most about 200 levels deep)" if "recursion" in reason else ""
         message = f"Parse error: {reason}{depth}"
         return JSONRPCError(jsonrpc="2.0", id=request_id(raw), error=ErrorData(code=PARSE_ERROR, message=message))
-    message = "Invalid request: not a JSON-RPC 2.0 request, notification or response"
-    return JSONRPCError(jsonrpc="2.0", id=request_id(raw), error=ErrorData(code=INVALID_REQUEST, message=message))
+    return JSONRPCError(jsonrpc="2.0", id=request_id(raw), error=ErrorData(code=INVALID_REQUEST, message=NOT_A_MESSAGE))
 
 
 class AnsweringReadStream(Generic[Item]):

@@ -7,7 +7,7 @@ One real server subprocess (its embedded sandbox), reached over loopback:
 - an unreadable X-Polytomic-Access-Mode header never widens: writes get the read-only
   refusal, reads still work;
 - unparsable JSON-RPC bodies (too deep, a lone surrogate, not JSON) get a JSON-RPC parse
-  error, never silence.
+  error, never silence; JSON that is not a message gets -32600 without the body quoted back.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import pytest
 
 from tests.test_transports import GCS_CONFIG, http_client, running_http_server, text_of
 
+SECRET = "http-canary-0c4e91"
 SESSIONS = 32
 OBJECTS_PER_SESSION = 2
 
@@ -132,3 +133,21 @@ def test_unparsable_json_rpc_bodies_get_a_parse_error(server_url: str) -> None:
             answer = http.post(server_url, content=body.encode(), headers=session)
             assert answer.status_code == 400, body[:40]
             assert answer.json()["error"]["code"] == -32700, answer.text[:200]
+        # JSON, but no message: -32600 with the id, and the body is not quoted back.
+        not_a_message = json.dumps({"jsonrpc": "2.0", "id": "s4", "params": {"password": SECRET}})
+        answer = http.post(server_url, content=not_a_message.encode(), headers=session)
+        assert answer.status_code == 400
+        assert answer.json() == {
+            "jsonrpc": "2.0",
+            "id": "s4",
+            "error": {
+                "code": -32600,
+                "message": "Invalid request: not a JSON-RPC 2.0 request, notification or response",
+            },
+        }
+        batch = http.post(
+            server_url, content=json.dumps([{"jsonrpc": "2.0", "id": 9, "x": SECRET}]).encode(), headers=session
+        )
+        assert batch.status_code == 400 and SECRET not in batch.text and batch.json()["error"]["code"] == -32600
+        still = http.post(server_url, json={"jsonrpc": "2.0", "id": 10, "method": "ping"}, headers=session)
+        assert still.status_code == 200 and '"id":10' in still.text.replace(" ", "")

@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from polytomic_mcp.stdio_transport import error_for, request_id
+from polytomic_mcp.jsonrpc_errors import request_id
+from polytomic_mcp.stdio_transport import error_for
 from tests.test_transports import clean_env
 
 CANARY = "stdio-canary-5e1f0c"
