@@ -2,7 +2,8 @@
 
 Each request's `Authorization: Bearer <Polytomic key>` is the key its API calls use, so
 one server serves many users. With neither a request key nor a server key the request is
-refused with 401 before it reaches MCP.
+refused with 401 before it reaches MCP. A body that is JSON but no JSON-RPC message is
+answered with -32600 and its id, without the SDK's quote of the body.
 """
 
 from __future__ import annotations

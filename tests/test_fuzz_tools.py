@@ -44,7 +44,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     **{tool.name: tool.input_schema for tool in operation_tools()},
 }
 OPERATION_TOOLS = {tool.name for tool in operation_tools()}
-PROBLEM_LINE = re.compile(r"^- (?:unexpected argument\(s\) |([^:\n]+): )", re.MULTILINE)
+PROBLEM_LINE = re.compile(r"^- (?:unexpected argument\(s\) |([^\n]+?): )", re.MULTILINE)
 
 
 class CountingTransport(httpx.AsyncHTTPTransport):
