@@ -28,7 +28,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_ran
 
 from polytomic_mcp import __version__
 from polytomic_mcp.catalog import load_catalog
-from polytomic_mcp.errors import UpstreamError
+from polytomic_mcp.errors import UpstreamError, UserInputError
 from polytomic_mcp.settings import Credentials
 
 logger = logging.getLogger("polytomic_mcp.client")
@@ -102,6 +102,10 @@ class PolytomicError(UpstreamError):
             f"path={self.path!r}, attempts={self.attempts!r}, retry_after={self.retry_after!r}, "
             f"message={self.message!r})"
         )
+
+
+class RequestNotSentError(UserInputError):
+    """A request that cannot be put on the wire as asked (the tools check their arguments first)."""
 
 
 @dataclass(frozen=True)
@@ -373,14 +377,22 @@ class PolytomicClient:
         raise _status_error(call, outcome)
 
     async def _send(self, call: _Call) -> httpx.Response | PolytomicError:
-        request = self._http.build_request(
-            call.method,
-            call.path,
-            params=call.params,
-            json=call.json,
-            headers=call.headers,
-            timeout=call.last_timeout,
-        )
+        unsendable: str | None = None
+        try:
+            request = self._http.build_request(
+                call.method,
+                call.path,
+                params=call.params,
+                json=call.json,
+                headers=call.headers,
+                timeout=call.last_timeout,
+            )
+        except httpx.InvalidURL:
+            unsendable = "its URL is longer than HTTP allows"
+        except UnicodeEncodeError:
+            unsendable = "a header value is not ASCII text"
+        if unsendable is not None:  # raised outside the `except`: the httpx error may quote the request
+            raise RequestNotSentError(f"{call.method} {call.shown_path} was not sent: {unsendable}.")
         started = time.monotonic()
         try:
             response = await self._http.send(request, follow_redirects=call.follow_redirects)
@@ -433,7 +445,7 @@ def _decode(response: httpx.Response) -> Any:
         return None
     try:
         return response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than Python parses
         return None
 
 
@@ -491,7 +503,10 @@ def _transport_error(call: _Call, exc: httpx.RequestError) -> PolytomicError:
         message = f"connection lost while sending the request: {detail}"
     elif isinstance(exc, httpx.NetworkError):
         message = f"network error: {detail}"
-    else:  # bad URL scheme, local protocol misuse, too many redirects: retrying won't help
+    elif isinstance(exc, httpx.LocalProtocolError):  # its text quotes the offending header, which may be a secret
+        message = "request failed: it is not valid HTTP (a header value with control characters?)"
+        transient = False
+    else:  # bad URL scheme, too many redirects: retrying won't help
         message = f"request failed ({type(exc).__name__}): {detail}"
         transient = False
     return PolytomicError(

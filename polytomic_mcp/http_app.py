@@ -4,7 +4,8 @@ Each request's `Authorization: Bearer <Polytomic key>` is the key its API calls 
 one server serves many users. With neither a request key nor a server key the request is
 refused with 401 before it reaches MCP. With the sandbox as backend the server always has
 a key (the default tenant's), and the sandbox's `/sandbox/*` admin routes are served next to
-`/mcp` (admin_proxy.py).
+`/mcp` (admin_proxy.py). A body that is JSON but no JSON-RPC message is answered with
+-32600 and its id, without the SDK's quote of the body.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ import socket
 
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from polytomic_mcp.admin_proxy import SandboxAdminRoutes
+from polytomic_mcp.jsonrpc_errors import INVALID_REQUEST, NOT_A_MESSAGE, request_id
 from polytomic_mcp.server import PolytomicServer
 from polytomic_mcp.settings import Settings, bearer_token, comma_items
 
@@ -73,6 +75,59 @@ class RequireKey:
         await send({"type": "http.response.body", "body": body})
 
 
+class NoEchoedRequests:
+    """ASGI middleware: the SDK answers a body that is JSON but not a JSON-RPC message with a 400
+    whose text quotes the body (pydantic's `input_value=…`, secrets included). That answer is
+    replaced by -32600 with the request's id when it can be read; every other answer passes."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") != "POST":
+            await self.app(scope, receive, send)
+            return
+        body = bytearray()
+        held: list[Message] = []
+
+        async def reading() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                body.extend(message.get("body", b""))
+            return message
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 400:
+                held.append(message)  # wait for the body: it decides what is sent
+                return
+            if not held:
+                await send(message)
+                return
+            held.append(message)
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                for part in _without_echo(held, bytes(body)):
+                    await send(part)
+
+        await self.app(scope, reading, sending)
+
+
+def _without_echo(held: list[Message], request_body: bytes) -> list[Message]:
+    start, *parts = held
+    answer = b"".join(bytes(part.get("body", b"")) for part in parts)
+    try:
+        error = json.loads(answer)["error"]
+    except (ValueError, KeyError, TypeError):
+        return held
+    if not str(error.get("message", "")).startswith("Validation error"):
+        return held
+    replaced = json.dumps(
+        {"jsonrpc": "2.0", "id": request_id(request_body), "error": {"code": INVALID_REQUEST, "message": NOT_A_MESSAGE}}
+    ).encode()
+    headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+    headers.append((b"content-length", str(len(replaced)).encode()))
+    return [{**start, "headers": headers}, {"type": "http.response.body", "body": replaced}]
+
+
 def build_http_app(
     server: PolytomicServer, settings: Settings, host: str, stateless: bool, sandbox_url: str | None = None
 ) -> ASGIApp:
@@ -80,6 +135,7 @@ def build_http_app(
     security = transport_security(settings, host)
     app: Starlette = server.streamable_http_app(stateless_http=stateless, transport_security=security, host=host)
     credentials = settings.server_credentials()
+    app.add_middleware(NoEchoedRequests)
     app.add_middleware(RequireKey, server_has_key=credentials is not None)
     if sandbox_url is None or credentials is None:
         return app

@@ -22,6 +22,7 @@ from polytomic_mcp.instructions import SessionInstructions, fail_closed_scope, i
 from polytomic_mcp.prompts import register_prompts
 from polytomic_mcp.resources import register_resources
 from polytomic_mcp.settings import RequestScope, Settings, request_scope
+from polytomic_mcp.stdio_transport import serve_stdio
 from polytomic_mcp.tools.context import AppState
 from polytomic_mcp.tools.profiles import choose_profile
 from polytomic_mcp.tools.registry import ToolRegistry
@@ -90,6 +91,10 @@ class PolytomicServer(MCPServer[AppState]):
             # Fail closed: a header we cannot read never widens what is listed.
             logger.info("tools/list with an unreadable header (%s); listing read-only tools", bad_header)
             return ListToolsResult(tools=await self.tools_listing(fail_closed_scope(self.polytomic_settings), profile))
+
+    async def run_stdio_async(self) -> None:
+        """stdio, with a JSON-RPC error for every message the SDK's reader cannot read (see stdio_transport)."""
+        await serve_stdio(self._lowlevel_server)
 
     async def tools_listing(self, scope: RequestScope, profile: str = "standard") -> list[Tool]:
         return self.registry.listing(scope, profile)

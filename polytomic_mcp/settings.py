@@ -337,8 +337,11 @@ def request_scope(settings: Settings, headers: Mapping[str, str] | None) -> Requ
     if headers is None:
         return RequestScope(server_credentials, mode, denied, safe_mode, confirm)
     requested = headers.get(ACCESS_MODE_HEADER)
-    if requested:
-        mode = mode.narrowed_by(parse_access_mode(requested, "the X-Polytomic-Access-Mode header"))
+    if requested:  # fail closed: a value this server cannot read ('admin', a list) counts as read-only
+        try:
+            mode = mode.narrowed_by(parse_access_mode(requested, "the X-Polytomic-Access-Mode header"))
+        except SettingsError:
+            mode = AccessMode.READ_ONLY
     # Headers add to the operator's deny list and may turn safe mode and confirmation on, never off.
     denied += split_names(headers.get(DENY_HEADER) or "")
     if requested_safe_mode := headers.get(SAFE_MODE_HEADER):

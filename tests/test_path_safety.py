@@ -17,8 +17,8 @@ import pytest
 from mcp.client import Client
 
 from polytomic_mcp.sandbox import RunningSandbox, SandboxConfig, start_sandbox
-from polytomic_mcp.tools.operations.executor import path_segment
 from polytomic_mcp.tools.operations.tools import OperationTool, operation_tools
+from polytomic_mcp.tools.operations.wire import path_segment
 from tests.arguments import minimal_arguments, path_arguments
 from tests.seed_setup import seed_server, setup_seed
 

@@ -102,3 +102,27 @@ async def test_cancelling_a_tool_call_cancels_its_http_request(sandbox: RunningS
             await transport.cancel_seen.wait()
     assert waited < 1.5
     assert transport.cancelled == ["GET /api/connections"]
+
+
+async def test_answers_lost_after_the_api_acted_are_retried_without_acting_twice(sandbox: RunningSandbox) -> None:
+    """The sandbox processes the request, then closes the connection before answering: the retry
+    carries the same Idempotency-Key, so Polytomic replays its first answer instead of creating again."""
+    key = "lossy-tenant"
+    await set_faults(sandbox.base_url, key, seed=3, lose_rate=0.5)
+    transport = WatchingTransport()
+    settings = Settings(api_key=key, sandbox=True, max_retries=8)
+    async with Client(build_server(settings, sandbox.base_url, transport)) as client:
+        for n in range(6):
+            created = await client.call_tool(
+                "connections_create",
+                {
+                    "name": f"GCS {n}",
+                    "type": "gcs",
+                    "configuration": {"service_account": SERVICE_ACCOUNT_JSON, "bucket": "sandbox-exports"},
+                },
+            )
+            assert not created.is_error, text_of(created)
+        await set_faults(sandbox.base_url, key)
+        listed = await client.call_tool("connections_list", {})
+    assert sorted(c["name"] for c in listed.structured_content["data"]) == [f"GCS {n}" for n in range(6)]  # type: ignore[index]
+    assert len([s for s in transport.sent if s == "POST /api/connections"]) > 6  # answers were lost and retried

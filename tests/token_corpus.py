@@ -102,7 +102,7 @@ async def _seed_workflow(base_url: str) -> list[tuple[str, str, CallToolResult]]
         ):
             await recorder.call_tool("connections_get", arguments)
         await recorder.call_tool("model_sync_create", {"name": "half a sync"})  # missing members
-        await recorder.call_tool("call_operation", {"operation": "connections_lsit", "arguments": {}})
+        await recorder.call_tool("call_read_operation", {"operation": "connections_lsit", "arguments": {}})
         await recorder.call_tool("diagnose_sync", {"sync_id": "00000000-0000-0000-0000-0000000000ff"})
         recorder.kind = "setup"
         for n in range(EXTRA_CONNECTIONS):
@@ -119,7 +119,7 @@ async def _seed_workflow(base_url: str) -> list[tuple[str, str, CallToolResult]]
         await recorder.call_tool("connections_list", {})
         await recorder.call_tool("describe_operation", {"operation": "model_sync_create"})
         await recorder.call_tool(
-            "model_sync_targets_get_fields", {"id": seed.salesforce_connection_id, "target": "Contact"}
+            "model_sync_targets_get_fields", {"connection_id": seed.salesforce_connection_id, "target": "Contact"}
         )
     return [r for r in recorder.results if r[0] != "setup"]
 
@@ -156,7 +156,7 @@ async def _catalog_wide(base_url: str) -> tuple[list[tuple[str, str, CallToolRes
         types = await recorder.call_tool("connections_get_types", {})
         recorder.kind = "schema"
         for kind in [t["id"] for t in (types.structured_content or {}).get("data", [])][:40]:
-            await recorder.call_tool("connections_get_type_schema", {"id": kind})
+            await recorder.call_tool("connections_get_type_schema", {"type_id": kind})
     return recorder.results, tools
 
 

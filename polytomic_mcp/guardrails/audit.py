@@ -12,8 +12,9 @@ A line is written for every write the server is asked to make, whatever became o
 sent the confirmation question; its answer comes with the retry, which writes its own line).
 `confirmation` is confirmed, declined, cancelled, timed_out, expired, unsupported,
 no_channel, not_required (not destructive) or disabled (`--confirm-destructive never`).
-Arguments are masked with the result sanitiser (every secret-named member, whatever its
-type); `session` and `key` are fingerprints (a hash), never the session id or the key.
+Arguments are masked: every secret-named member, whatever its type, and every value inside a
+configuration, credentials, params, headers or query member (their member names stay);
+`session` and `key` are fingerprints (a hash), never the session id or the key.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from typing import IO, Any
 
 from polytomic_mcp.errors import SettingsError
 from polytomic_mcp.settings import Credentials
-from polytomic_mcp.tools.shaping.sanitize import sanitize
+from polytomic_mcp.tools.shaping.sanitize import MASK, SENSITIVE_CONTAINERS, sanitize
 
 logger = logging.getLogger("polytomic_mcp.audit")
 
@@ -45,7 +46,23 @@ def key_fingerprint(credentials: Credentials | None) -> str | None:
 
 
 def masked_arguments(arguments: dict[str, Any]) -> Any:
-    return sanitize(arguments, mask_every_type=True)
+    """Arguments with every secret-named member masked, and every value inside a configuration,
+    credentials, params, headers or query member too: a connection type may mark any of its
+    members sensitive (a client id, a header value), and the audit line keeps only their names."""
+    return _mask_containers(sanitize(arguments, mask_every_type=True), inside=False)
+
+
+def _mask_containers(value: Any, inside: bool) -> Any:
+    if isinstance(value, dict):
+        return {
+            key: _mask_containers(item, inside or str(key).lower() in SENSITIVE_CONTAINERS)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_mask_containers(item, inside) for item in value]
+    if inside and value not in (None, "", MASK):
+        return MASK
+    return value
 
 
 class AuditLog:

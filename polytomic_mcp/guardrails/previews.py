@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from polytomic_mcp.catalog import Operation, load_catalog
 from polytomic_mcp.errors import PolytomicMcpError
 from polytomic_mcp.tools.operations.tools import OperationTool
-from polytomic_mcp.tools.shaping.sanitize import MASK, clean_text, is_secret_member
+from polytomic_mcp.tools.shaping.sanitize import MASK, PAIR_CONTAINERS, clean_text, is_secret_name
 
 VALUE_CHARS = 80
 DIFF_CHARS = 200
@@ -376,14 +376,22 @@ def diff(current: dict[str, Any], requested: dict[str, Any], members: list[str])
     return changes
 
 
+def _is_secret(path: str, name: str, before: Any) -> bool:
+    """A secret by its name, by what it sits in (header or query values), or because Polytomic
+    answered it masked (`********`: the connection type marks it sensitive)."""
+    masked = isinstance(before, str) and bool(before) and set(before) == {"*"}
+    containers = {part.split("[", 1)[0].lower() for part in path.split(".")}
+    return is_secret_name(name) or masked or bool(containers & PAIR_CONTAINERS)
+
+
 def _diff_value(path: str, name: str, before: Any, after: Any) -> list[Change]:
     if after is _ABSENT:
         if before is _ABSENT or before in (None, "", [], {}):
             return []
-        return [Change(path, before, _OMITTED, secret=is_secret_member(name))]
+        return [Change(path, before, _OMITTED, secret=_is_secret(path, name, before))]
     if before is _ABSENT:
         before = None
-    if is_secret_member(name):
+    if is_secret_name(name) or (_is_secret(path, name, before) and not isinstance(after, dict | list)):
         return [] if before in (after, MASK) and after in (before, MASK) else [Change(path, MASK, MASK, secret=True)]
     if isinstance(before, dict) and isinstance(after, dict):
         changes: list[Change] = []

@@ -19,7 +19,7 @@ import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Generic, TypeVar, get_args
+from typing import Any, Generic, TypeVar
 
 from mcp.types import CallToolResult, InputRequiredResult, Tool, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -29,7 +29,7 @@ from polytomic_mcp.settings import AccessMode
 from polytomic_mcp.tools.annotations import listed_annotations
 from polytomic_mcp.tools.context import RequestContext
 from polytomic_mcp.tools.schema_shaping import tidy_generated
-from polytomic_mcp.tools.validation import unexpected_arguments
+from polytomic_mcp.tools.validation import validate_arguments
 
 Payload = dict[str, Any]
 InputT = TypeVar("InputT", bound=BaseModel)
@@ -88,11 +88,18 @@ class HandWrittenTool(Generic[InputT]):
         )
 
     def parse(self, arguments: dict[str, Any]) -> InputT:
-        """Validated input; InvalidArgumentsError names each bad member, never its value (it may be a secret)."""
+        """Validated input; InvalidArgumentsError names each bad member, never its value (it may be a secret).
+
+        The listed inputSchema is checked first, as for operation tools (what the schema refuses is
+        refused, in the same words); the model's own rules come after."""
+        decoded = _parse_json_strings(self.input_model, arguments)
+        problems = validate_arguments(self.listed.input_schema, decoded) or id_problems(decoded)
+        if problems:
+            raise InvalidArgumentsError(self.name, problems)
         try:
-            return self.input_model.model_validate(_parse_json_strings(self.input_model, arguments))
+            return self.input_model.model_validate(decoded)
         except ValidationError as invalid:
-            raise InvalidArgumentsError(self.name, argument_problems(self.input_model, invalid)) from None
+            raise InvalidArgumentsError(self.name, argument_problems(invalid)) from None
 
     async def run(self, arguments: dict[str, Any], request: RequestContext) -> Outcome:
         return await self.handler(self.parse(arguments), request)
@@ -100,34 +107,41 @@ class HandWrittenTool(Generic[InputT]):
 
 class ToolInput(BaseModel):
     """Base of every hand-written tool's input model (and the models nested in it): unknown
-    members are refused, so a misspelt argument is named instead of silently ignored."""
+    members are refused (the schema says `additionalProperties: false`, so the schema check
+    names them, with the closest valid name)."""
 
     model_config = ConfigDict(extra="forbid")
 
 
-def argument_problems(model: type[BaseModel], error: ValidationError) -> list[ArgumentProblem]:
+MAX_ID_CHARS = 1024
+
+
+def id_problems(arguments: dict[str, Any]) -> list[ArgumentProblem]:
+    """Ids (`*_id` members, items of `*_ids`) that name no object whatever exists: empty, blank or
+    longer than any id. Refused here, in this tool's words, not by the operation a handler calls."""
     problems = []
-    for item in error.errors(include_input=False, include_url=False):
-        location = item["loc"]
-        where = ".".join(str(part) for part in location) or "arguments"
-        if item["type"] == "extra_forbidden":
-            problems.append(ArgumentProblem("", unexpected_arguments([where], _member_names(model, location[:-1]))))
+    for name, value in arguments.items():
+        if name.endswith("_id") and isinstance(value, str):
+            given = [(name, value)]
+        elif name.endswith("_ids") and isinstance(value, list):
+            given = [(f"{name}[{i}]", item) for i, item in enumerate(value) if isinstance(item, str)]
         else:
-            problems.append(ArgumentProblem(where, item["msg"]))
+            continue
+        for where, item in given:
+            if not item.strip():
+                problems.append(ArgumentProblem(where, "must not be empty or blank; give the id of an existing object"))
+            elif len(item) > MAX_ID_CHARS:
+                problems.append(ArgumentProblem(where, f"is longer than any id ({MAX_ID_CHARS:,} characters at most)"))
     return problems
 
 
-def _member_names(model: type[BaseModel], location: tuple[Any, ...]) -> list[str]:
-    """The members a (possibly nested) input object allows, found by walking the model's fields."""
-    current: Any = model
-    for part in location:
-        field = current.model_fields.get(part) if isinstance(current, type) and issubclass(current, BaseModel) else None
-        if field is None:
-            return []
-        current = next((arg for arg in (field.annotation, *get_args(field.annotation)) if isinstance(arg, type)), None)
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return list(current.model_fields)
-    return []
+def argument_problems(error: ValidationError) -> list[ArgumentProblem]:
+    """What the model's own rules refused (after the schema check), by member, without values."""
+    problems = []
+    for item in error.errors(include_input=False, include_url=False):
+        where = ".".join(str(part) for part in item["loc"]) or "arguments"
+        problems.append(ArgumentProblem(where, item["msg"]))
+    return problems
 
 
 def _parse_json_strings(model: type[BaseModel], arguments: dict[str, Any]) -> dict[str, Any]:

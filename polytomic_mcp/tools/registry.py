@@ -143,7 +143,8 @@ class ToolRegistry:
         if tool is None:
             raise UserInputError(f"Unknown tool: {name}")
         request.guard.check_tool(name)
-        if not tool.allowed_in(request.access_mode):  # refused whole, before any step it would take
+        # Refused whole, before any step it would take; a runner of operations leaves it to each one.
+        if not tool.runs_operations and not tool.allowed_in(request.access_mode):
             raise AccessDeniedError(read_only_refusal(name, request.access_mode, self.settings, request.over_http))
         outcome = await tool.run(arguments, request)
         if isinstance(outcome, dict):

@@ -48,20 +48,25 @@ def error_result(message: str) -> CallToolResult:
     return text_result(message, is_error=True)
 
 
+# Where each paging style puts the next cursor: (member of the body, member of that object).
+CURSOR_MEMBERS = {
+    "page_token": ("pagination", "next_page_token"),
+    "after": ("data", "next_cursor"),
+    "links": ("links", "next"),
+}
+
+
 def next_page_token(operation: Operation, body: Any) -> str | None:
     """The cursor to pass back for the next page, wherever this operation puts it."""
     if operation.pagination is None or not isinstance(body, dict):
         return None
-    style = operation.pagination.style
-    token: Any = None
-    if style == "page_token":
-        token = (body.get("pagination") or {}).get("next_page_token")
-    elif style == "after":
-        data = body.get("data")
-        token = data.get("next_cursor") if isinstance(data, dict) else None
-    elif style == "links":
-        token = (body.get("links") or {}).get("next")
-    return str(token) if token else None
+    found = CURSOR_MEMBERS.get(operation.pagination.style)
+    if found is None:
+        return None
+    holder, member = found
+    where = body.get(holder)
+    token = where.get(member) if isinstance(where, dict) else None  # any other shape carries no cursor
+    return str(token) if isinstance(token, str | int) and token != "" else None
 
 
 def structured_payload(operation: Operation, status: int, body: Any, location: str | None) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from urllib.parse import quote
 import anyio
 import anyio.lowlevel
 from starlette.applications import Starlette
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -255,6 +256,9 @@ def create_api_endpoint(sandbox: SandboxApp) -> Any:
         latency = prepared.decision.config.latency_ms if prepared.decision else 0
         reply = await anyio.to_thread.run_sync(sandbox.execute, prepared.call, latency)
         logged(reply.status)
+        if prepared.decision is not None and prepared.decision.outcome == "lose":  # done, but the answer is lost
+            await _drop_connection(scope)
+            return
         await to_response(reply, prepared.version)(scope, receive, send)
 
     return endpoint
@@ -278,13 +282,29 @@ class SandboxStarlette(Starlette):
         await super().__call__(scope, receive, send)
 
 
+class AnyPath(Convertor[str]):
+    """Like Starlette's `path`, but also across line breaks: an id holding a percent-encoded CR or LF
+    must reach the API router (and its request log), not Starlette's plain 404."""
+
+    regex = r"[\s\S]*"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("anypath", AnyPath())
+
+
 def create_app(config: SandboxConfig = DEFAULT_CONFIG) -> Starlette:
     """A fresh sandbox: its own database, clock and world."""
     register_all()
     sandbox = SandboxApp(config)
     api = _RawEndpoint(create_api_endpoint(sandbox))
     routes = [
-        Route("/api/{rest:path}", api, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+        Route("/api/{rest:anypath}", api, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
         *admin.routes(sandbox),
     ]
     app = SandboxStarlette(routes=routes)

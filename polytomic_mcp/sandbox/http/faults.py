@@ -18,6 +18,8 @@ class FaultConfig:
     ``rate_limit_every``: every Nth request answers 429 with ``Retry-After``.
     ``error_rate`` / ``error_status``: that share of requests answers ``error_status``.
     ``drop_every`` / ``drop_rate``: close the connection without an answer.
+    ``lose_rate``: that share of requests is processed, then the connection closes before the
+    answer is sent (the client cannot tell whether it happened; only idempotency keys help).
     ``latency_ms``: added to each request while it is processed (after its idempotency key is claimed).
     """
 
@@ -28,6 +30,7 @@ class FaultConfig:
     error_status: int = 503
     drop_every: int = 0
     drop_rate: float = 0.0
+    lose_rate: float = 0.0
     latency_ms: int = 0
 
     @classmethod
@@ -40,12 +43,12 @@ class FaultConfig:
             raise bad_request(f"unknown fault setting {unknown[0]!r}; known: {', '.join(known)}", unknown[0])
         values: dict[str, Any] = {}
         for name, value in raw.items():
-            want_float = name in ("error_rate", "drop_rate")
+            want_float = name in ("error_rate", "drop_rate", "lose_rate")
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise bad_request(f"{name} must be a number", name)
             values[name] = float(value) if want_float else int(value)
         config = cls(**values)
-        if not 0 <= config.error_rate <= 1 or not 0 <= config.drop_rate <= 1:
+        if not all(0 <= rate <= 1 for rate in (config.error_rate, config.drop_rate, config.lose_rate)):
             raise bad_request("rates are between 0 and 1")
         if not 500 <= config.error_status <= 599:
             raise bad_request("error_status must be a 5xx status", "error_status")
@@ -54,7 +57,7 @@ class FaultConfig:
         return config
 
 
-Outcome = Literal["ok", "rate_limited", "error", "drop"]
+Outcome = Literal["ok", "rate_limited", "error", "drop", "lose"]
 
 
 @dataclass(frozen=True)
@@ -95,4 +98,6 @@ def decide(store: Store, org: str) -> Decision:
         return Decision("rate_limited", number, config)
     if error_roll < config.error_rate:
         return Decision("error", number, config)
+    if rng.random() < config.lose_rate:  # drawn last: the other outcomes stay what they were for a seed
+        return Decision("lose", number, config)
     return Decision("ok", number, config)

@@ -9,9 +9,9 @@ operations, the audit trail; `guardrails/`), validation and result shaping. Fail
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote
 
 from mcp.types import CallToolResult
 
@@ -22,44 +22,17 @@ from polytomic_mcp.guardrails.previews import Preview, Reader, build_preview
 from polytomic_mcp.settings import RequestScope, Settings
 from polytomic_mcp.tools.operations.input_schema import returns_list
 from polytomic_mcp.tools.operations.tools import OperationTool
+from polytomic_mcp.tools.operations.wire import fill_path, wire_problems
 from polytomic_mcp.tools.results import structured_payload
-from polytomic_mcp.tools.shaping.shape import ShapeOptions, shaped_result
+from polytomic_mcp.tools.shaping.shape import ShapeOptions, plain_result, shaped_result
 from polytomic_mcp.tools.validation import validate_arguments
+
+logger = logging.getLogger("polytomic_mcp.tools")
 
 NO_CREDENTIALS = (
     "No Polytomic API key for this request. Set POLYTOMIC_API_KEY (stdio), send "
     "'Authorization: Bearer <key>' (HTTP), or start the server with --sandbox to use the offline sandbox."
 )
-
-
-def _coerce(tool: OperationTool, arguments: dict[str, Any]) -> dict[str, Any]:
-    """Accept a bare string where a list of strings is expected (query filters), and old
-    argument names under their new ones (`run` notes each old name used)."""
-    coerced, _ = tool.arguments.resolve_aliases(arguments)
-    for name, target in tool.arguments.targets.items():
-        if target.accepts_single_string and isinstance(coerced.get(name), str):
-            coerced[name] = [coerced[name]]
-    return coerced
-
-
-def path_segment(value: Any) -> str:
-    """A value as exactly one path segment.
-
-    Every reserved character is percent-encoded (`/`, `%`, `?`, `#`, controls, non-ASCII), and a
-    segment made only of dots is written as `%2E`s: `.` and `..` would otherwise be resolved by
-    URL normalisation and climb to another route (`/harbors/H/keys/..` is `/harbors/H`).
-    """
-    encoded = quote(str(value), safe="")
-    if not encoded.strip("."):
-        encoded = encoded.replace(".", "%2E")
-    return encoded
-
-
-def fill_path(template: str, values: dict[str, Any]) -> str:
-    path = template
-    for name, value in values.items():
-        path = path.replace("{" + name + "}", path_segment(value))
-    return path
 
 
 def empty_path_ids(tool: OperationTool, arguments: dict[str, Any]) -> list[ArgumentProblem]:
@@ -89,15 +62,20 @@ class OperationCall:
         self._reader = reader  # the request's Api, for the reads a preview needs
 
     def check(self, tool: OperationTool, arguments: dict[str, Any]) -> dict[str, Any]:
-        """Tier and deny list, then validation; the coerced arguments. Raises before anything is sent."""
+        """Tier and deny list, then validation (schema, ids, what fits on the wire); the arguments
+        to send. Raises before anything is sent."""
         self.guard.check(tool)
-        coerced = _coerce(tool, arguments)
-        problems = validate_arguments(tool.input_schema, coerced) or empty_path_ids(tool, coerced)
+        current, _ = tool.arguments.resolve_aliases(arguments)  # old names still work; `run` says so
+        problems = (
+            validate_arguments(tool.input_schema, current)
+            or empty_path_ids(tool, current)
+            or wire_problems(tool, current)
+        )
         if problems:
             raise InvalidArgumentsError(tool.name, problems)
         if self.scope.credentials is None:
             raise MissingCredentialsError(NO_CREDENTIALS)
-        return coerced
+        return current
 
     async def _raw(
         self, tool: OperationTool, arguments: dict[str, Any], idempotency_key: str | None = None
@@ -136,20 +114,25 @@ class OperationCall:
     async def run(self, tool: OperationTool, arguments: dict[str, Any]) -> CallToolResult:
         checked = self.check(tool, arguments)
         (status, body, location), record = await self.send(tool, checked)
-        payload = structured_payload(tool.operation, status, body, location)
-        if record.preview is not None and record.preview.is_delete:
-            payload.update(left_behind(record.preview))
-        _, renamed = tool.arguments.resolve_aliases(arguments)
-        if renamed:
-            notes = [str(payload["note"])] if payload.get("note") else []
-            payload["note"] = "; ".join([*renamed, *notes])
-        local = tool.arguments.split(checked)["local"]
-        options = ShapeOptions(
-            budget=self.settings.result_tokens,
-            list_result=returns_list(tool.operation),
-            fields=local.get("fields"),
-            skip=int(local.get("skip") or 0),
-        )
+        # The call is done: from here on nothing may turn it into a reported failure.
+        try:
+            payload = structured_payload(tool.operation, status, body, location)
+            if record.preview is not None and record.preview.is_delete:
+                payload.update(left_behind(record.preview))
+            _, renamed = tool.arguments.resolve_aliases(arguments)
+            if renamed:
+                notes = [str(payload["note"])] if payload.get("note") else []
+                payload["note"] = "; ".join([*renamed, *notes])
+            local = tool.arguments.split(checked)["local"]
+            options = ShapeOptions(
+                budget=self.settings.result_tokens,
+                list_result=returns_list(tool.operation),
+                fields=local.get("fields"),
+                skip=int(local.get("skip") or 0),
+            )
+        except Exception:
+            logger.exception("building the result of %s failed; answering with its plain JSON", tool.name)
+            return plain_result({"data": body, "status": status})
         return shaped_result(payload, options)
 
 

@@ -50,7 +50,6 @@ class ArgumentTarget:
 
     location: Location
     wire_name: str
-    accepts_single_string: bool = False  # a string-or-list query parameter
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,12 +147,12 @@ def _path_param_description(operation: Operation, name: str) -> str:
     return f"{name.replace('_', ' ').capitalize()}."
 
 
-def _parameter_schema(parameter: Parameter) -> tuple[JsonSchema, bool]:
-    schema = simplify(parameter.schema)
+def _parameter_schema(parameter: Parameter) -> JsonSchema:
     if is_string_or_string_list(parameter.schema):
-        # One shape for the model: a list. A bare string is still accepted (wrapped).
-        return {"type": "array", "items": {"type": "string"}}, True
-    return schema, False
+        # One shape for the model: a list (what the schema lists is exactly what is accepted).
+        return {"type": "array", "items": {"type": "string"}}
+    schema: JsonSchema = simplify(parameter.schema)
+    return schema
 
 
 def build_flat_input(operation: Operation) -> FlatInput:
@@ -162,44 +161,44 @@ def build_flat_input(operation: Operation) -> FlatInput:
     targets: dict[str, ArgumentTarget] = {}
     taken: set[str] = set()
 
-    def add(name: str, location: Location, wire: str, schema: JsonSchema, is_required: bool, single: bool) -> None:
+    def add(name: str, location: Location, wire: str, schema: JsonSchema, is_required: bool) -> None:
         arg = _unique(name, location, taken)
         taken.add(arg)
         properties[arg] = schema
-        targets[arg] = ArgumentTarget(location, wire, single)
+        targets[arg] = ArgumentTarget(location, wire)
         if is_required:
             required.append(arg)
 
     aliases: dict[str, str] = {}
     for parameter in operation.path_params:
-        schema, single = _parameter_schema(parameter)
+        schema = _parameter_schema(parameter)
         argument = path_argument_name(operation, parameter.name)
         if not argument.endswith("_id"):  # `sync_id` says what it is; `type` or `filename` need words
             schema = {**schema, "description": _path_param_description(operation, parameter.name)}
-        add(argument, "path", parameter.name, schema, True, single)
+        add(argument, "path", parameter.name, schema, True)
         if argument != parameter.name:
             aliases[parameter.name] = argument
     for parameter in operation.query_params:
-        schema, single = _parameter_schema(parameter)
-        add(parameter.name, "query", parameter.name, schema, parameter.required, single)
+        schema = _parameter_schema(parameter)
+        add(parameter.name, "query", parameter.name, schema, parameter.required)
     for parameter in operation.header_params:
         if parameter.name.lower() in CLIENT_MANAGED_HEADERS:
             continue
-        schema, single = _parameter_schema(parameter)
-        add(header_argument_name(parameter.name), "header", parameter.name, schema, parameter.required, single)
+        schema = _parameter_schema(parameter)
+        add(header_argument_name(parameter.name), "header", parameter.name, schema, parameter.required)
 
     body = simplify(operation.request_body) if operation.request_body else None
     defs: dict[str, Any] = {}
     if body:
         body_required = set(body.get("required", []))
         for member, schema in body.get("properties", {}).items():
-            add(member, "body", member, schema, member in body_required, False)
+            add(member, "body", member, schema, member in body_required)
         defs = body.get("$defs", {})
 
     if returns_list(operation):
         # Ours, not Polytomic's: how much of each item to return, and where to resume a cut list.
-        add("fields", "local", "fields", FIELDS_SCHEMA, False, False)
-        add("skip", "local", "skip", SKIP_SCHEMA, False, False)
+        add("fields", "local", "fields", FIELDS_SCHEMA, False)
+        add("skip", "local", "skip", SKIP_SCHEMA, False)
 
     flat: JsonSchema = {"type": "object", "properties": properties}
     if required:

@@ -74,6 +74,8 @@ def _lines(value: Any, indent: str = "") -> list[str]:
             out.append(indent + "- " + nested[0].lstrip())
             out.extend(nested[1:])
         return out
+    if not value:  # an empty object still takes a line: list items are written from their first line
+        return [indent + "{}"]
     out = []
     for key, item in value.items():
         if _is_scalar(item) or (isinstance(item, list) and all(_is_scalar(v) for v in item)):
@@ -93,7 +95,9 @@ def render_data(value: Any) -> str:
 
 
 def fence(text: str) -> str:
-    tag = f"untrusted-data-{secrets.token_hex(3)}"
+    # Six random digits: as unguessable per result as the data needs, and always the same
+    # number of tokens (hex nonces tokenize unevenly, which the run-time estimate cannot see).
+    tag = f"untrusted-data-{secrets.randbelow(10**6):06d}"
     return f"<{tag}>\n{text}\n</{tag}>"
 
 

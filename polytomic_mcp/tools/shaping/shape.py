@@ -1,16 +1,25 @@
-"""One pass over a payload before the model sees it, and the tool result made from it."""
+"""One pass over a payload before the model sees it, and the tool result made from it.
+
+Shaping never decides a call's outcome: when summarising, fitting or rendering fails (a
+bug, or a payload shape nobody foresaw), the result keeps the call's outcome and carries
+the sanitised payload as plain JSON instead, and the failure is logged.
+"""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 from mcp.types import CallToolResult, TextContent
 
+from polytomic_mcp.tokens import compact_json
 from polytomic_mcp.tools.shaping.budget import Cut, fit
-from polytomic_mcp.tools.shaping.render import render
+from polytomic_mcp.tools.shaping.render import fence, render
 from polytomic_mcp.tools.shaping.sanitize import sanitize
 from polytomic_mcp.tools.shaping.summarize import summarize_items
+
+logger = logging.getLogger("polytomic_mcp.tools")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +73,29 @@ def shape_payload(payload: dict[str, Any], options: ShapeOptions) -> dict[str, A
 
 
 def shaped_result(payload: dict[str, Any], options: ShapeOptions, is_error: bool = False) -> CallToolResult:
-    shaped = shape_payload(payload, options)
+    try:
+        shaped = shape_payload(payload, options)
+        text = render(shaped)
+    except Exception:
+        logger.exception("shaping a result failed; answering with its plain JSON")
+        return plain_result(payload, is_error)
+    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=shaped, is_error=is_error)
+
+
+UNSHAPED_NOTE = "shown as plain JSON: the server could not render this result compactly (a bug; see the server log)"
+
+
+def plain_result(payload: Any, is_error: bool = False) -> CallToolResult:
+    """The outcome with the sanitised payload as plain JSON; without it when even that fails."""
+    outcome = "failed" if is_error else "succeeded"
+    try:
+        clean = sanitize(payload)
+        text = f"{fence(compact_json(clean))}\nnote: the call {outcome}; {UNSHAPED_NOTE}"
+    except Exception:  # nothing of the payload is shown unless it went through sanitize
+        logger.exception("even the plain form of a result failed")
+        clean = None
+        text = f"The call {outcome}, but the server could not show its result (a bug; see the server log)."
+    structured = clean if isinstance(clean, dict) else None
     return CallToolResult(
-        content=[TextContent(type="text", text=render(shaped))], structured_content=shaped, is_error=is_error
+        content=[TextContent(type="text", text=text)], structured_content=structured, is_error=is_error
     )
