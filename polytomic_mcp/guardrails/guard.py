@@ -17,6 +17,7 @@ So a destructive operation is guarded the same way however it is reached.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -117,10 +118,16 @@ class Guard:
             raise AccessDeniedError(denied_refusal(name, self.over_http))
 
     def carry_state(self, result: InputRequiredResult) -> InputRequiredResult:
-        """Another question of this call (a workflow's OAuth): keep the confirmations given so far."""
-        if self._answers is None or not self._answers.confirmed or result.request_state is not None:
+        """Another question of this call (a workflow's OAuth): keep the confirmations given so far,
+        beside whatever state the workflow carries itself (each under its own member)."""
+        if self._answers is None or not self._answers.confirmed:
             return result
-        return result.model_copy(update={"request_state": self._answers.state()})
+        try:
+            carried = json.loads(result.request_state or "{}")
+        except ValueError:
+            return result  # not JSON: a state this server did not write; leave it alone
+        merged = {**(carried if isinstance(carried, dict) else {}), **json.loads(self._answers.state())}
+        return result.model_copy(update={"request_state": json.dumps(merged, separators=(",", ":"))})
 
     # -- each operation ----------------------------------------------------------------------
 

@@ -35,6 +35,10 @@ class Api:
             raise KeyError(f"unknown operation {operation!r}")
         return tool
 
+    def argument_names(self, operation: str) -> set[str]:
+        """The arguments an operation's tool takes (to keep only those when re-sending an object)."""
+        return set(self._tool(operation).input_schema.get("properties", {}))
+
     async def envelope(
         self, operation: str, idempotency_key: str | None = None, **arguments: Any
     ) -> tuple[int, Any, str | None]:

@@ -134,6 +134,11 @@ class RequestContext:
         return self.session.protocol_version if self.session is not None else None
 
     @property
+    def request_state(self) -> str | None:
+        """The state this tool sent with its last question (2026-era retries; sealed by the SDK)."""
+        return self.session.request_state if self.session is not None else None
+
+    @property
     def input_responses(self) -> dict[str, Any]:
         """Answers to this tool's earlier input requests (2026-era retries)."""
         if self.session is None:

@@ -14,6 +14,7 @@ from pydantic import Field
 
 from polytomic_mcp.errors import ArgumentProblem
 from polytomic_mcp.tools.definition import ToolInput
+from polytomic_mcp.tools.workflow.gcs_csv_to_salesforce.locations import LocationError, bucket_location, salesforce_host
 from polytomic_mcp.tools.workflow.waiting import TimeoutSeconds
 
 Mode = Literal["create", "update", "updateOrCreate", "remove"]
@@ -79,6 +80,13 @@ class SyncRequest(ToolInput):
                     "give the login domain (e.g. 'acme.my.salesforce.com') or salesforce_connection_id",
                 )
             )
+        for member, normal in (("bucket", bucket_location), ("salesforce_domain", salesforce_host)):
+            given = getattr(self, member)
+            if given is not None and given.strip():
+                try:
+                    normal(given)
+                except LocationError as bad:
+                    found.append(ArgumentProblem(member, str(bad)))
         if self.field_mappings is not None and not self.field_mappings:
             found.append(
                 ArgumentProblem("field_mappings", "leave it out to match columns by name, or map at least one column")
@@ -97,11 +105,19 @@ class SyncRequest(ToolInput):
     def schedule_for_api(self) -> dict[str, Any]:
         return (self.schedule or Schedule()).as_api()
 
+    def bucket_location(self) -> str | None:
+        """The bucket (and folder) in one normal form (`gs://b/f/` → `b/f`); None when not given."""
+        return bucket_location(self.bucket) if self.bucket else None
+
+    def salesforce_host(self) -> str | None:
+        """The Salesforce domain as a bare host (`https://Acme.my.salesforce.com/` → `acme.my.salesforce.com`)."""
+        return salesforce_host(self.salesforce_domain) if self.salesforce_domain else None
+
     def gcs_connection_name(self) -> str:
-        return f"GCS {self.bucket}"
+        return f"GCS {self.bucket_location()}"
 
     def salesforce_connection_name(self) -> str:
-        return f"Salesforce {self.salesforce_domain}"
+        return f"Salesforce {self.salesforce_host()}"
 
     def model_name(self) -> str:
         return f"CSV {self.csv_key}"

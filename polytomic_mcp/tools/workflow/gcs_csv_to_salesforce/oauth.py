@@ -10,6 +10,7 @@ After the user accepts, the connection's health is polled briefly until it turns
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from enum import Enum
@@ -25,6 +26,7 @@ from polytomic_mcp.tools.workflow.waiting import Deadline, poll_until
 logger = logging.getLogger("polytomic_mcp.oauth")
 
 INPUT_KEY = "salesforce_oauth"
+STATE_MEMBER = "salesforce_oauth"
 MAX_AUTH_WAIT = 30.0
 
 
@@ -36,6 +38,16 @@ class OAuthOutcome(Enum):
 def supports_url_elicitation(context: RequestContext) -> bool:
     capabilities = context.client_capabilities
     return bool(capabilities and capabilities.elicitation and capabilities.elicitation.url is not None)
+
+
+def link_asked_before(context: RequestContext, connection_id: str) -> str | None:
+    """The sign-in link this tool showed the user in the previous round, for this connection."""
+    try:
+        carried = json.loads(context.request_state or "{}").get(STATE_MEMBER) or {}
+    except (ValueError, AttributeError):
+        return None
+    url = carried.get("url") if carried.get("connection_id") == connection_id else None
+    return str(url) if url else None
 
 
 def answered_oauth(context: RequestContext) -> bool:
@@ -67,7 +79,9 @@ async def authorize(
         response = context.input_responses.get(INPUT_KEY)
         if response is None:
             request = ElicitRequest(params=ElicitRequestURLParams(message=_message(connection_id), url=url))
-            return InputRequiredResult(input_requests={INPUT_KEY: request})
+            # The retry brings the answer but not the link: keep it in the (sealed) request state.
+            state = json.dumps({STATE_MEMBER: {"connection_id": connection_id, "url": url}}, separators=(",", ":"))
+            return InputRequiredResult(input_requests={INPUT_KEY: request}, request_state=state)
         accepted = isinstance(response, ElicitResult) and response.action == "accept"
     else:
         try:
