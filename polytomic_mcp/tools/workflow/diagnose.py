@@ -56,6 +56,7 @@ from polytomic_mcp.tools.views import (
     sync_problems,
     sync_summary,
 )
+from polytomic_mcp.tools.workflow.bulk import diagnose_bulk, sync_kind
 from polytomic_mcp.tools.workflow.error_causes import GroupedErrors, group_errors
 from polytomic_mcp.tools.workflow.executions import TERMINAL
 
@@ -456,20 +457,23 @@ def report(findings: Findings) -> JsonObject:
 
 
 class DiagnoseSyncInput(ToolInput):
-    sync_id: Annotated[str, Field(description="Model sync id (find_resources turns a name into one).")]
+    sync_id: Annotated[str, Field(description="Model or bulk sync id (find_resources turns a name into one).")]
     execution_id: Annotated[str | None, Field(description="Execution to examine; default the latest.")] = None
     recent: Annotated[int, Field(ge=1, le=50, description="Recent runs for the trend.")] = 10
 
 
 async def diagnose_sync(args: DiagnoseSyncInput, request: RequestContext) -> Payload:
-    findings = await gather_findings(request.api, args.sync_id.strip(), args.execution_id, args.recent)
+    sync_id = args.sync_id.strip()
+    if await sync_kind(request.api, sync_id) == "bulk":
+        return await diagnose_bulk(request, sync_id, args.execution_id, args.recent)
+    findings = await gather_findings(request.api, sync_id, args.execution_id, args.recent)
     return report(findings)
 
 
 DIAGNOSE_SYNC_TOOL = HandWrittenTool(
     name=DIAGNOSE_SYNC,
     title="Diagnose a sync",
-    description="Why a sync fails: status, counts, errors grouped by cause, recent trend, next steps.",
+    description="Why a sync (model or bulk) fails: status, counts, errors grouped by cause, recent trend, next steps.",
     input_model=DiagnoseSyncInput,
     annotations=ToolAnnotations(read_only_hint=True, open_world_hint=True),
     handler=diagnose_sync,

@@ -22,6 +22,7 @@ from polytomic_mcp.tools.tool_names import (
     WAIT_FOR_EXECUTION,
     WAIT_SCHEMA_READY,
 )
+from polytomic_mcp.tools.workflow.bulk import bulk_run_report, start_bulk_or_join, sync_kind, wait_for_bulk
 from polytomic_mcp.tools.workflow.executions import SUCCESS, execution_summary, is_terminal, wait_for
 from polytomic_mcp.tools.workflow.schema_cache import ConnectionReadiness, check_connection
 from polytomic_mcp.tools.workflow.waiting import Deadline, TimeoutSeconds, bounded_timeout, poll_until
@@ -52,7 +53,7 @@ def schema_wait_report(states: list[ConnectionReadiness], deadline: Deadline) ->
     if ready:
         advice = "Schemas are cached: models, targets and syncs can be created now."
     elif blocked:
-        advice = "A connection is not healthy (see problem); fix it, then call wait_schema_ready again."
+        advice = f"A connection is not healthy (see problem); fix it, then call {WAIT_SCHEMA_READY} again."
     else:
         advice = f"Still refreshing; call {WAIT_SCHEMA_READY} again with the same ids to keep waiting."
     return {
@@ -63,15 +64,16 @@ def schema_wait_report(states: list[ConnectionReadiness], deadline: Deadline) ->
     }
 
 
-def run_report(sync_id: str, execution: dict[str, Any], attached: bool) -> dict[str, Any]:
+def run_report(request: RequestContext, sync_id: str, execution: dict[str, Any], attached: bool) -> dict[str, Any]:
     status = execution.get("status")
     finished = is_terminal(status)
+    hint = request.hints
     if not finished:
-        advice = f"Still {status}; call {WAIT_FOR_EXECUTION} with sync_id and execution_id to keep waiting."
+        advice = f"Still {status}; call {hint(WAIT_FOR_EXECUTION)} with sync_id and execution_id to keep waiting."
     elif status == SUCCESS and not (execution.get("counts") or {}).get("error"):
         advice = "Done."
     else:
-        advice = f"Call {DIAGNOSE_SYNC} with this sync_id and execution_id to see why records failed."
+        advice = f"Call {hint(DIAGNOSE_SYNC)} with this sync_id and execution_id to see why records failed."
     report: dict[str, Any] = {"sync_id": sync_id, "finished": finished, "execution": execution_summary(execution)}
     if attached:
         report["note"] = "An execution was already running; this waited for it instead of starting another."
@@ -102,23 +104,27 @@ WAIT_SCHEMA_READY_TOOL = HandWrittenTool(
 
 
 class RunSyncAndWaitInput(ToolInput):
-    sync_id: Annotated[str, Field(description="Model sync id.")]
+    sync_id: Annotated[str, Field(description="Model or bulk sync id.")]
     timeout_s: TimeoutSeconds = 45
     resync: Annotated[bool, Field(description="Full resync of all records.")] = False
 
 
 async def run_sync_and_wait(args: RunSyncAndWaitInput, request: RequestContext) -> Payload:
     deadline = Deadline(bounded_timeout(request, args.timeout_s))
+    if await sync_kind(request.api, args.sync_id) == "bulk":
+        execution_id, attached = await start_bulk_or_join(request.api, args.sync_id, args.resync)
+        bulk = await wait_for_bulk(request, args.sync_id, execution_id, deadline)
+        return bulk_run_report(request, args.sync_id, bulk, attached)
     execution_id, attached = await start_or_join(request.api, args.sync_id, args.resync)
     execution = await wait_for(request, args.sync_id, execution_id, deadline)
-    return run_report(args.sync_id, execution, attached)
+    return run_report(request, args.sync_id, execution, attached)
 
 
 RUN_SYNC_AND_WAIT_TOOL = HandWrittenTool(
     name=RUN_SYNC_AND_WAIT,
     title="Run a sync and wait",
-    description="Start a model sync run (or join the one running) and wait for it, with progress; returns counts, "
-    "or the current state at the timeout.",
+    description="Start a sync run, model or bulk (or join the one running), and wait for it, with progress; "
+    "returns counts, or the current state at the timeout.",
     input_model=RunSyncAndWaitInput,
     annotations=ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False),
     handler=run_sync_and_wait,
@@ -126,22 +132,25 @@ RUN_SYNC_AND_WAIT_TOOL = HandWrittenTool(
 
 
 class WaitForExecutionInput(ToolInput):
-    sync_id: Annotated[str, Field(description="Model sync id.")]
+    sync_id: Annotated[str, Field(description="Model or bulk sync id.")]
     execution_id: Annotated[str, Field(description="Execution id.")]
     timeout_s: TimeoutSeconds = 45
 
 
 async def wait_for_execution(args: WaitForExecutionInput, request: RequestContext) -> Payload:
     deadline = Deadline(bounded_timeout(request, args.timeout_s))
+    if await sync_kind(request.api, args.sync_id) == "bulk":
+        bulk = await wait_for_bulk(request, args.sync_id, args.execution_id, deadline)
+        return bulk_run_report(request, args.sync_id, bulk, attached=False)
     execution = await wait_for(request, args.sync_id, args.execution_id, deadline)
-    return run_report(args.sync_id, execution, attached=False)
+    return run_report(request, args.sync_id, execution, attached=False)
 
 
 WAIT_FOR_EXECUTION_TOOL = HandWrittenTool(
     name=WAIT_FOR_EXECUTION,
     title="Wait for a sync execution",
-    description="Wait for a model sync execution to finish, with progress; returns its counts, or the current "
-    "state at the timeout.",
+    description="Wait for a sync execution (model or bulk) to finish, with progress; returns its counts, or the "
+    "current state at the timeout.",
     input_model=WaitForExecutionInput,
     annotations=ToolAnnotations(read_only_hint=True),
     handler=wait_for_execution,
