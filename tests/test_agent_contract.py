@@ -76,3 +76,31 @@ async def test_old_id_names_are_accepted_and_the_result_says_so(sandbox: Running
     assert old.structured_content["data"]["id"] == current.structured_content["data"]["id"] == seed.sync_id
     assert "note" not in current.structured_content
     assert "'id' is the old name of 'sync_id'" in old.structured_content["note"]
+
+
+async def test_whoami_shows_the_sandbox_world_an_agent_can_reach(sandbox: RunningSandbox) -> None:
+    async with Client(seed_server(sandbox.base_url, "whoami-world")) as client:
+        result = await client.call_tool("whoami", {})
+    payload = result.structured_content
+    assert not result.is_error and payload is not None, result_text(result)
+    assert payload["backend"]["kind"] == "sandbox" and payload["access_mode"] == "full-access"
+    buckets = {row["name"]: row.get("files", []) for row in payload["world"]["buckets"]}
+    assert buckets["sandbox-exports"] == ["high_paying_users.csv"] and buckets["empty-bucket"] == []
+    orgs = {row["domain"]: row["objects"] for row in payload["world"]["salesforce_orgs"]}
+    assert set(orgs) == {"acme.my.salesforce.com"} and "Contact" in orgs["acme.my.salesforce.com"]
+    assert payload["sandbox"]["salesforce_domains"] == ["acme.my.salesforce.com"]
+    assert "any service-account JSON" in payload["sandbox"]["service_accounts"]
+
+
+def test_the_world_route_lists_what_the_tenant_added(sandbox: RunningSandbox) -> None:
+    import httpx
+
+    headers = {"Authorization": "Bearer world-route"}
+    with httpx.Client(base_url=sandbox.base_url, headers=headers) as http:
+        added = http.post("/sandbox/buckets/new-drop/files?key=in/leads.csv", content=b"email\na@b.co\n")
+        assert added.status_code == 200, added.text
+        world = http.get("/sandbox/world").json()["data"]
+        other = httpx.get(f"{sandbox.base_url}/sandbox/world", headers={"Authorization": "Bearer other"}).json()
+    assert {"name": "new-drop", "files": ["in/leads.csv"]} in world["buckets"]
+    assert all(bucket["name"] != "new-drop" for bucket in other["data"]["buckets"])  # tenants stay apart
+    assert world["clock"]["mode"] == "step"

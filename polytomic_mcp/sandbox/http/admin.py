@@ -156,6 +156,25 @@ def inspect_records(sandbox: SandboxApp, request: Request, org: str, raw: bytes)
     }
 
 
+def describe_world(sandbox: SandboxApp, request: Request, org: str, raw: bytes) -> Any:
+    """What the tenant's simulated world holds, whether or not a connection points at it yet."""
+    sandbox.observe(org)
+    store = sandbox.runtime.store
+    return {
+        "buckets": [
+            {"name": bucket, "files": [f.key for f in files.list_files(store, org, bucket)]}
+            for bucket in files.list_buckets(store, org)
+        ],
+        "salesforce_orgs": [
+            {"domain": domain, "objects": [o.name for o in salesforce.list_objects(store, org, domain)]}
+            for domain in salesforce.list_orgs(store, org)
+        ],
+        "clock": {"mode": sandbox.runtime.config.clock, "now": iso(sandbox.runtime.now())},
+        "note": "A simulated world: any service-account JSON reads these buckets, and a Salesforce "
+        "connection is authorized by opening its auth_url.",
+    }
+
+
 def get_faults(sandbox: SandboxApp, request: Request, org: str, raw: bytes) -> Any:
     return faults.load(sandbox.runtime.store, org).__dict__
 
@@ -295,6 +314,7 @@ def routes(sandbox: SandboxApp) -> list[Route]:
         route("/sandbox/reset", reset_tenant, "POST"),
         route("/sandbox/seed", load_seed, "POST"),
         route("/sandbox/requests", request_log, "GET"),
+        route("/sandbox/world", describe_world, "GET"),
         route("/sandbox/buckets/{bucket}", list_bucket, "GET"),
         route("/sandbox/buckets/{bucket}/files", add_file, "POST"),
         route("/sandbox/salesforce/objects/{object}/records", inspect_records, "GET"),

@@ -96,6 +96,14 @@ class Store:
         with self.lock:
             self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
+    def meta_keys(self, prefix: str) -> builtins.list[str]:
+        """Every meta key that starts with ``prefix``, in order."""
+        with self.lock:
+            rows = self.conn.execute(
+                "SELECT key FROM meta WHERE substr(key, 1, ?) = ? ORDER BY key", (len(prefix), prefix)
+            ).fetchall()
+        return [str(row[0]) for row in rows]
+
     def next_number(self, counter: str) -> int:
         """A persistent counter: 1, 2, 3... per name."""
         with self.transaction() as conn:

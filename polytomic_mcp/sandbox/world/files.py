@@ -105,6 +105,15 @@ def bucket_exists(store: Store, tenant: str, bucket: str) -> bool:
     return row is not None or declared is not None
 
 
+def list_buckets(store: Store, tenant: str) -> list[str]:
+    """The tenant's buckets: those holding a file and those declared empty."""
+    with store.lock:
+        rows = store.conn.execute("SELECT DISTINCT bucket FROM files WHERE tenant = ?", (tenant,)).fetchall()
+    declared_prefix = f"tenant:{tenant}:bucket:"
+    declared = [key[len(declared_prefix) :] for key in store.meta_keys(declared_prefix)]
+    return sorted({str(row[0]) for row in rows} | set(declared))
+
+
 def declare_bucket(store: Store, tenant: str, bucket: str) -> None:
     store.set_meta(f"tenant:{tenant}:bucket:{bucket}", "1")
 

@@ -289,6 +289,12 @@ def org_exists(store: Store, tenant: str, domain: str) -> bool:
     return store.get_meta(f"tenant:{tenant}:sforg:{domain.lower()}") is not None
 
 
+def list_orgs(store: Store, tenant: str) -> list[str]:
+    """The domains of the tenant's simulated Salesforce orgs."""
+    prefix = f"tenant:{tenant}:sforg:"
+    return [key[len(prefix) :] for key in store.meta_keys(prefix)]
+
+
 def declare_org(store: Store, tenant: str, domain: str) -> None:
     store.set_meta(f"tenant:{tenant}:sforg:{domain.lower()}", "1")
 
