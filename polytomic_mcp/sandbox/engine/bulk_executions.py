@@ -8,7 +8,7 @@ from typing import Any
 from polytomic_mcp.sandbox.engine import console_log, events, executions
 from polytomic_mcp.sandbox.errors import ApiError
 from polytomic_mcp.sandbox.state.clock import iso
-from polytomic_mcp.sandbox.state.runtime import Runtime, new_id
+from polytomic_mcp.sandbox.state.runtime import Runtime
 from polytomic_mcp.sandbox.world import files, salesforce
 
 KIND = "bulk_execution"
@@ -28,9 +28,9 @@ def start(runtime: Runtime, org: str, sync: dict[str, Any], options: dict[str, A
             {"field": "schemas"},
         )
     config = runtime.config
-    now = runtime.now()
+    now = runtime.now(org)
     execution: dict[str, Any] = {
-        "id": new_id(),
+        "id": runtime.new_id(org),
         "sync_id": sync["id"],
         "status": "created",
         "type": "manual",
@@ -80,7 +80,7 @@ def view(execution: dict[str, Any]) -> dict[str, Any]:
 def request_cancel(runtime: Runtime, org: str, execution: dict[str, Any], schema: str | None = None) -> bool:
     if execution["status"] in TERMINAL:
         return False
-    now = runtime.now()
+    now = runtime.now(org)
     if schema is None:
         execution["status"] = "canceling"
         execution["cancel_at"] = now + 1.0
@@ -123,7 +123,7 @@ def advance(runtime: Runtime, org: str, execution_id: str) -> None:
             return
         sync = store.get(org, "bulk_sync", execution["sync_id"]) or {}
         payload = _event_payload(sync, execution)
-        now = runtime.now()
+        now = runtime.now(org)
         if execution["status"] == "canceling":
             if now >= execution["cancel_at"]:
                 _finish(runtime, org, execution, "canceled", execution["cancel_at"])
@@ -185,7 +185,7 @@ def after_restart(runtime: Runtime, org: str, execution_id: str) -> None:
     with executions.unfinished(store, org, KIND, execution_id) as execution:
         if execution is None:
             return
-        now = max(runtime.now(), execution["created"])
+        now = max(runtime.now(org), execution["created"])
         if execution["status"] == "canceling":
             console_log.append(execution, now, "warning", "The sandbox restarted; the cancellation is complete")
             _finish(runtime, org, execution, "canceled", now)

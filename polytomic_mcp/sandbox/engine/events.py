@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from polytomic_mcp.sandbox.state.clock import iso
-from polytomic_mcp.sandbox.state.runtime import Runtime, new_id
+from polytomic_mcp.sandbox.state.runtime import Runtime
 
 KIND = "event"
 EVENT_TYPES = (
@@ -23,7 +23,7 @@ EVENT_TYPES = (
 
 
 def emit(runtime: Runtime, org: str, event_type: str, at: float, payload: dict[str, Any]) -> None:
-    event_id = new_id()
+    event_id = runtime.new_id(org)
     event: dict[str, Any] = {
         "id": event_id,
         "type": event_type,

@@ -13,7 +13,7 @@ from typing import Any
 from polytomic_mcp.sandbox.engine import console_log, events, sync_runner
 from polytomic_mcp.sandbox.errors import ApiError
 from polytomic_mcp.sandbox.state.clock import iso
-from polytomic_mcp.sandbox.state.runtime import Runtime, new_id
+from polytomic_mcp.sandbox.state.runtime import Runtime
 from polytomic_mcp.sandbox.state.store import Store
 
 log = logging.getLogger("polytomic_mcp.sandbox")
@@ -56,9 +56,9 @@ def refuse_if_running(store: Store, org: str, kind: str, sync_id: str, label: st
 def start(runtime: Runtime, org: str, sync: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
     refuse_if_running(runtime.store, org, KIND, sync["id"], "sync")
     config = runtime.config
-    now = runtime.now()
+    now = runtime.now(org)
     execution: dict[str, Any] = {
-        "id": new_id(),
+        "id": runtime.new_id(org),
         "sync_id": sync["id"],
         "status": "created",
         "type": "test" if options.get("test") else ("resync" if options.get("resync") else "manual"),
@@ -96,7 +96,7 @@ def request_cancel(runtime: Runtime, org: str, execution: dict[str, Any]) -> boo
     if execution["status"] in TERMINAL:
         return False
     if execution["status"] != "canceling":
-        now = runtime.now()
+        now = runtime.now(org)
         execution["status"] = "canceling"
         execution["cancel_at"] = now + CANCEL_SECONDS
         console_log.append(execution, now, "warning", "Cancellation requested")
@@ -119,7 +119,7 @@ def advance(runtime: Runtime, org: str, execution_id: str) -> None:
         if execution is None:
             return
         sync = store.get(org, "sync", execution["sync_id"])
-        now = runtime.now()
+        now = runtime.now(org)
         if sync is None:
             _finish(runtime, org, execution, "failed", now, error="the sync was deleted")
             return
@@ -182,7 +182,7 @@ def _do_work(runtime: Runtime, org: str, sync: dict[str, Any], execution_id: str
         execution["record_errors"] = result.record_errors
         execution["errors"] = result.record_errors[:SHOWN_ERRORS]
         finished_at = (
-            max(runtime.now(), execution["done_at"]) if runtime.config.clock == "real" else execution["done_at"]
+            max(runtime.now(org), execution["done_at"]) if runtime.config.clock == "real" else execution["done_at"]
         )
         if failure is not None:
             _finish(runtime, org, execution, "failed", finished_at, sync=sync, error=failure)
@@ -203,7 +203,7 @@ def after_restart(runtime: Runtime, org: str, execution_id: str) -> None:
     with unfinished(store, org, KIND, execution_id) as execution:
         if execution is None:
             return
-        now = max(runtime.now(), execution["created"])
+        now = max(runtime.now(org), execution["created"])
         sync = store.get(org, "sync", execution["sync_id"])
         writing = execution.get("work") == "running"
         if writing:

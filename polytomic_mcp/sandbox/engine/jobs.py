@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from polytomic_mcp.sandbox.errors import bad_request, not_found
-from polytomic_mcp.sandbox.state.runtime import Runtime, new_id
+from polytomic_mcp.sandbox.state.runtime import Runtime
 from polytomic_mcp.sandbox.state.store import Store
 
 KIND = "job"
@@ -26,10 +26,10 @@ def submit(
     runtime: Runtime, org: str, job_type: str, result: Any, effect: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """Record a job and return its public view (status ``created``)."""
-    now = runtime.now()
+    now = runtime.now(org)
     seconds = runtime.config.job_seconds
     job = {
-        "job_id": new_id(),
+        "job_id": runtime.new_id(org),
         "type": job_type,
         "created": now,
         "running_at": now + seconds / 2,
@@ -61,7 +61,7 @@ def advance(runtime: Runtime, org: str, job_id: str) -> None:
         if job is None:
             store.clear_pending(org, KIND, job_id)
             return
-        now = runtime.now()
+        now = runtime.now(org)
         if job["status"] == "created" and now >= job["running_at"]:
             job["status"] = "running"
         if job["status"] == "running" and now >= job["done_at"]:

@@ -22,7 +22,7 @@ def begin(runtime: Runtime, org: str, connection_id: str) -> None:
         doc = store.get(org, CONNECTION, connection_id)
         if doc is None:
             return
-        now = runtime.now()
+        now = runtime.now(org)
         previous = doc.get("cache") or {}
         doc["cache"] = {
             "status": "refreshing",
@@ -34,6 +34,19 @@ def begin(runtime: Runtime, org: str, connection_id: str) -> None:
         store.mark_pending(org, KIND, connection_id)
 
 
+def finish_now(runtime: Runtime, org: str, connection_id: str) -> None:
+    """Finish a refresh in progress at once (seeded connections start with a fresh cache)."""
+    store = runtime.store
+    with store.transaction():
+        doc = store.get(org, CONNECTION, connection_id)
+        cache = (doc or {}).get("cache")
+        if doc is None or not cache or cache.get("status") != "refreshing":
+            return
+        cache["due"] = runtime.now(org)
+        store.put(org, CONNECTION, connection_id, doc)
+    advance(runtime, org, connection_id)
+
+
 def advance(runtime: Runtime, org: str, connection_id: str) -> None:
     """Finish a refresh whose time has come (called by ``catch_up`` when the tenant is observed)."""
     store = runtime.store
@@ -43,7 +56,7 @@ def advance(runtime: Runtime, org: str, connection_id: str) -> None:
         if doc is None or cache.get("status") != "refreshing":
             store.clear_pending(org, KIND, connection_id)
             return
-        if runtime.now() < cache["due"]:
+        if runtime.now(org) < cache["due"]:
             return
         snapshot = {"schemas": compute(runtime, org, doc), "refreshed_at": iso(cache["due"])}
         store.put(org, KIND, connection_id, snapshot)

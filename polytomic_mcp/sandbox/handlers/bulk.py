@@ -3,7 +3,6 @@ executions with status progression."""
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from polytomic_mcp.sandbox.engine import bulk_executions, console_log, jobs, schema_cache, sync_rules
@@ -13,7 +12,6 @@ from polytomic_mcp.sandbox.handlers.connections import require_healthy
 from polytomic_mcp.sandbox.http.context import Call, Reply, envelope, handles
 from polytomic_mcp.sandbox.http.pagination import paginate
 from polytomic_mcp.sandbox.state.clock import iso
-from polytomic_mcp.sandbox.state.runtime import new_id
 
 KIND = "bulk_sync"
 
@@ -72,10 +70,10 @@ def _document(call: Call, body: dict[str, Any], existing: dict[str, Any] | None)
         "active": True,
         "mode": "replicate",
         **{k: v for k, v in body.items() if k != "schemas"},
-        "default_schedule": {**schedule, "id": (existing or {}).get("default_schedule", {}).get("id") or new_id()},
-        "additional_schedules": [{**s, "id": new_id()} for s in body.get("additional_schedules") or []],
+        "default_schedule": {**schedule, "id": (existing or {}).get("default_schedule", {}).get("id") or call.new_id()},
+        "additional_schedules": [{**s, "id": call.new_id()} for s in body.get("additional_schedules") or []],
         "schemas": schemas,
-        "id": existing["id"] if existing else new_id(),
+        "id": existing["id"] if existing else call.new_id(),
         "organization_id": call.org,
         "created_at": existing["created_at"] if existing else now,
         "created_by": actor,
@@ -259,7 +257,7 @@ def schema_console_logs(call: Call) -> Reply:
 
 def _log_url(call: Call, execution: dict[str, Any], name: str) -> str:
     """A signed-style link to the execution's console log as JSON lines (see ``http.admin.log_file``)."""
-    token = secrets.token_urlsafe(16)
+    token = call.token(16)
     call.store.set_meta(f"logfile:{token}", f"{call.org}|{execution['id']}|bulk")
     return f"{call.base_url}/sandbox/logfiles/{token}/{name}"
 
@@ -362,7 +360,7 @@ def create_schedule(call: Call) -> Reply:
     now = call.now_iso()
     doc = {
         **_schedule_body(call),
-        "id": new_id(),
+        "id": call.new_id(),
         "syncId": call.path["sync_id"],
         "isDefault": False,
         "createdAt": now,

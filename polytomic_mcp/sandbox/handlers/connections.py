@@ -4,15 +4,13 @@ through the sandbox's own consent page, secrets masked on every read."""
 from __future__ import annotations
 
 import json
-import secrets
 from typing import Any
 from urllib.parse import urlencode
 
-from polytomic_mcp.sandbox.engine import schema_cache
+from polytomic_mcp.sandbox.engine import oauth, schema_cache
 from polytomic_mcp.sandbox.errors import ApiError, bad_request, not_found
 from polytomic_mcp.sandbox.http.context import Call, Reply, envelope, handles
 from polytomic_mcp.sandbox.http.validation import check_against
-from polytomic_mcp.sandbox.state.runtime import new_id
 from polytomic_mcp.sandbox.world import files, salesforce
 from polytomic_mcp.sandbox.world.connection_types import TYPES, ConnectionType
 
@@ -178,8 +176,7 @@ def require_healthy(doc: dict[str, Any]) -> None:
 
 
 def _start_oauth(call: Call, doc: dict[str, Any]) -> str:
-    state = secrets.token_urlsafe(24)
-    call.store.set_meta(f"oauth:{state}", json.dumps({"org": call.org, "connection_id": doc["id"]}))
+    state = oauth.begin(call.runtime, call.org, doc["id"])
     return f"{call.base_url}/sandbox/oauth/authorize?{urlencode({'state': state, 'connection': doc['name']})}"
 
 
@@ -224,7 +221,7 @@ def create(call: Call) -> Reply:
     config = validated_configuration(call, kind, dict(body["configuration"]))
     now = call.now_iso()
     doc: dict[str, Any] = {
-        "id": new_id(),
+        "id": call.new_id(),
         "name": body["name"],
         "type": kind.id,
         "configuration": config,

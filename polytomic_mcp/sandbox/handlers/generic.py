@@ -19,7 +19,6 @@ from polytomic_mcp.sandbox.http.context import Call, Handler, Reply, envelope
 from polytomic_mcp.sandbox.http.pagination import paginate
 from polytomic_mcp.sandbox.http.routing import is_param, split_path
 from polytomic_mcp.sandbox.http.shaping import data_schema, resolve, synthesize
-from polytomic_mcp.sandbox.state.runtime import new_id
 from polytomic_mcp.sandbox.state.store import join_key
 
 Shape = tuple[str, ...]
@@ -147,7 +146,7 @@ def _create(call: Call, shape: Shape, families: Families) -> Reply:
     check_parents(call, shape, families)
     now = call.now_iso()
     doc: dict[str, Any] = {**call.path, **call.body_dict()}
-    doc.update(id=new_id(), created_at=now, updated_at=now)
+    doc.update(id=call.new_id(), created_at=now, updated_at=now)
     doc.setdefault("organization_id", call.org)
     # Some objects name their id after themselves (``session_id``); fill that alias too.
     alias = shape[-1].rstrip("s").replace("-", "_") + "_id"

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import secrets
-
 from polytomic_mcp.sandbox.errors import not_found
 from polytomic_mcp.sandbox.http.context import Call, Reply, envelope, handles
-from polytomic_mcp.sandbox.state.runtime import new_id
 from polytomic_mcp.sandbox.state.store import join_key
 
 HARBORS = "/api/harbors"
@@ -18,7 +15,7 @@ KEYS = "/api/harbors/{}/keys"
 @handles("harbors_create")
 def create_harbor(call: Call) -> Reply:
     now = call.now_iso()
-    harbor_id = new_id()
+    harbor_id = call.new_id()
     harbor = {
         **call.body_dict(),
         "id": harbor_id,
@@ -30,9 +27,9 @@ def create_harbor(call: Call) -> Reply:
     }
     call.store.put(call.org, HARBORS, harbor["id"], harbor)
     call.store.set_meta(f"harbor:{harbor_id}", call.org)  # its MCP URL carries no credentials
-    key = {"id": new_id(), "mode": "read-write", "created_at": now, "key_hint": "sbx_…"}
+    key = {"id": call.new_id(), "mode": "read-write", "created_at": now, "key_hint": "sbx_…"}
     call.store.put(call.org, KEYS, key["id"], key, harbor["id"])
-    value = "sbx_harbor_" + secrets.token_urlsafe(18)
+    value = "sbx_harbor_" + call.token(18)
     return envelope(call, {"harbor": harbor, "api_key": {**key, "value": value}})
 
 
@@ -48,7 +45,7 @@ def promote_draft(call: Call) -> Reply:
     draft = call.store.get(call.org, "settings:/api/harbors/{}/contexts/{}/draft", scope) or {}
     number = len(call.store.list(call.org, VERSIONS, scope)) + 1
     version: dict[str, object] = {
-        "id": new_id(),
+        "id": call.new_id(),
         "version": number,
         "title": draft.get("title", context.get("title")),
         "content": draft.get("content", context.get("content")),

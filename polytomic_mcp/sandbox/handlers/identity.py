@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from polytomic_mcp.sandbox.errors import not_found
 from polytomic_mcp.sandbox.http.context import Call, Reply, envelope, handles
 from polytomic_mcp.sandbox.http.tenancy import record_child_org, register_minted_key
-from polytomic_mcp.sandbox.state.runtime import new_id
 
 
 def own_organization(call: Call) -> dict[str, Any]:
@@ -55,7 +53,7 @@ def list_organizations(call: Call) -> Reply:
 @handles("organization_create")
 def create_organization(call: Call) -> Reply:
     now = call.now_iso()
-    doc = {**call.body_dict(), "id": new_id(), "created_at": now, "updated_at": now}
+    doc = {**call.body_dict(), "id": call.new_id(), "created_at": now, "updated_at": now}
     call.store.put(call.org, "organization", doc["id"], doc)
     record_child_org(call.store, call.org, doc["id"])
     return envelope(call, doc)
@@ -69,6 +67,6 @@ def mint_user_key(call: Call) -> Reply:
         raise not_found("organization", org_id)
     if call.store.get(call.org, "/api/organizations/{}/users", user_id) is None:
         raise not_found("user", user_id)
-    key = "sbx_" + secrets.token_urlsafe(24)
+    key = "sbx_" + call.token(24)
     register_minted_key(call.store, key, org_id)
     return envelope(call, {"value": key})

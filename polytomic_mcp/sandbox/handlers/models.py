@@ -8,7 +8,6 @@ from polytomic_mcp.sandbox.engine import jobs, schema_cache
 from polytomic_mcp.sandbox.errors import ApiError, not_found, unprocessable
 from polytomic_mcp.sandbox.handlers.connections import load as load_connection
 from polytomic_mcp.sandbox.http.context import Call, Reply, envelope, handles
-from polytomic_mcp.sandbox.state.runtime import new_id
 from polytomic_mcp.sandbox.world import files, salesforce
 
 KIND = "model"
@@ -58,7 +57,7 @@ def build(call: Call, body: dict[str, Any], existing: dict[str, Any] | None = No
             )
     fields = [
         {
-            "id": new_id(),
+            "id": call.new_id(),
             "name": f["id"],
             "label": f["name"],
             "type": f["type"],
@@ -75,7 +74,7 @@ def build(call: Call, body: dict[str, Any], existing: dict[str, Any] | None = No
     for extra in body.get("additional_fields") or []:
         fields.append(
             {
-                "id": new_id(),
+                "id": call.new_id(),
                 "name": extra["name"],
                 "label": extra["label"],
                 "type": extra["type"],
@@ -90,7 +89,7 @@ def build(call: Call, body: dict[str, Any], existing: dict[str, Any] | None = No
     if identifier and identifier not in {f["name"] for f in fields}:
         raise unprocessable(f"identifier {identifier!r} is not a field of the model", "identifier")
     return {
-        "id": existing["id"] if existing else new_id(),
+        "id": existing["id"] if existing else call.new_id(),
         "name": body["name"],
         "type": connection["type"],
         "connection_id": connection["id"],

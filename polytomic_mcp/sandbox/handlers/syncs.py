@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from polytomic_mcp.sandbox.engine import console_log, executions, sync_rules
@@ -12,7 +11,6 @@ from polytomic_mcp.sandbox.http.context import Call, Reply, envelope, handles
 from polytomic_mcp.sandbox.http.pagination import paginate
 from polytomic_mcp.sandbox.http.shaping import conform, data_schema
 from polytomic_mcp.sandbox.state.clock import iso
-from polytomic_mcp.sandbox.state.runtime import new_id
 
 KIND = "sync"
 LOG_TYPES = ("records", "errors", "warnings", "inserts", "updates", "deletes")
@@ -52,7 +50,7 @@ def _document(call: Call, body: dict[str, Any], existing: dict[str, Any] | None)
     return {
         "active": True,
         **body,
-        "id": existing["id"] if existing else new_id(),
+        "id": existing["id"] if existing else call.new_id(),
         "model_ids": model_ids,
         "problems": [],
         "organization_id": call.org,
@@ -221,7 +219,7 @@ def console_logs(call: Call) -> Reply:
 
 
 def _log_url(call: Call, execution: dict[str, Any], log_type: str) -> str:
-    token = secrets.token_urlsafe(16)
+    token = call.token(16)
     call.store.set_meta(f"logfile:{token}", f"{call.org}|{execution['id']}|{log_type}")
     return f"{call.base_url}/sandbox/logfiles/{token}/{log_type}-0001.jsonl"
 

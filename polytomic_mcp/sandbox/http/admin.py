@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import json
-import secrets
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -18,9 +17,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from polytomic_mcp.sandbox.engine import schema_cache
+from polytomic_mcp.sandbox.engine import oauth
 from polytomic_mcp.sandbox.errors import ApiError, bad_request
-from polytomic_mcp.sandbox.http import faults
+from polytomic_mcp.sandbox.http import faults, seed_objects
 from polytomic_mcp.sandbox.state.clock import iso
 from polytomic_mcp.sandbox.world import files, salesforce, seed
 from polytomic_mcp.sandbox.world.connection_types import TYPES
@@ -75,16 +74,23 @@ def request_log(sandbox: SandboxApp, request: Request, org: str, raw: bytes) -> 
 
 
 def load_seed(sandbox: SandboxApp, request: Request, org: str, raw: bytes) -> Any:
-    """Add a JSON or YAML seed to the tenant's world (``?replace=true`` resets the tenant first)."""
+    """Add a JSON or YAML seed to the tenant's world (``?replace=true`` resets the tenant first),
+    then create its objects; answers what was added and the objects' ids by name."""
     document = seed.parse_text(raw.decode("utf-8"))
     store = sandbox.runtime.store
-    if request.query_params.get("replace") == "true":
-        store.drop_tenant(org)
-        store.set_meta(f"tenant:{org}:ready", "1")
+    replace = request.query_params.get("replace") == "true"
+    if not replace:
         sandbox.observe(org)
-    else:
-        sandbox.observe(org)
-    return seed.apply(store, org, document, None)
+    with store.transaction():  # all or nothing: a refused seed leaves the tenant as it was
+        if replace:
+            store.drop_tenant(org)
+            store.set_meta(f"tenant:{org}:ready", "1")
+        added: dict[str, Any] = dict(seed.apply(store, org, document, None))
+        if seed_objects.has_objects(document):
+            added["ids"] = seed_objects.apply(sandbox, org, document)
+    if replace:
+        sandbox.requests.clear(org)
+    return added
 
 
 def add_file(sandbox: SandboxApp, request: Request, org: str, raw: bytes) -> Any:
@@ -169,7 +175,7 @@ def describe_world(sandbox: SandboxApp, request: Request, org: str, raw: bytes) 
             {"domain": domain, "objects": [o.name for o in salesforce.list_objects(store, org, domain)]}
             for domain in salesforce.list_orgs(store, org)
         ],
-        "clock": {"mode": sandbox.runtime.config.clock, "now": iso(sandbox.runtime.now())},
+        "clock": {"mode": sandbox.runtime.config.clock, "now": iso(sandbox.runtime.now(org))},
         "note": "A simulated world: any service-account JSON reads these buckets, and a Salesforce "
         "connection is authorized by opening its auth_url.",
     }
@@ -186,8 +192,9 @@ def put_faults(sandbox: SandboxApp, request: Request, org: str, raw: bytes) -> A
 
 
 def clock_state(sandbox: SandboxApp, request: Request, org: str, raw: bytes) -> Any:
+    """The clock mode and the tenant's current time (in step mode each tenant has its own)."""
     runtime = sandbox.runtime
-    return {"mode": runtime.config.clock, "now": iso(runtime.now())}
+    return {"mode": runtime.config.clock, "now": iso(runtime.now(org))}
 
 
 def advance_clock(sandbox: SandboxApp, request: Request, org: str, raw: bytes) -> Any:
@@ -197,8 +204,39 @@ def advance_clock(sandbox: SandboxApp, request: Request, org: str, raw: bytes) -
     seconds = _json_body(raw).get("seconds")
     if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
         raise bad_request("seconds must be a non-negative number", "seconds")
-    runtime.advance_clock(float(seconds))
-    return {"mode": "step", "now": iso(runtime.now())}
+    runtime.advance_clock(org, float(seconds))
+    return {"mode": "step", "now": iso(runtime.now(org))}
+
+
+def approve_oauth(sandbox: SandboxApp, request: Request, org: str, raw: bytes) -> Any:
+    """Authorize the tenant's pending OAuth connections, as a user opening each auth_url would:
+    the one named by ``{"connection_id": …}``, or every pending one without it."""
+    body = _json_body(raw)
+    if not isinstance(body, dict):
+        raise bad_request("body must be a JSON object, optionally with connection_id", "connection_id")
+    wanted = body.get("connection_id")
+    if wanted is not None and not isinstance(wanted, str):
+        raise bad_request("connection_id must be a string (a connection id)", "connection_id")
+    sandbox.observe(org)
+    runtime = sandbox.runtime
+    waiting = oauth.pending(runtime, org)
+    if wanted is not None:
+        if wanted not in waiting:
+            if runtime.store.get(org, "connection", wanted) is None:
+                raise ApiError(404, f"no connection {wanted}", "not_found", {"field": "connection_id"})
+            raise ApiError(
+                409, f"connection {wanted} has no pending authorization", "no_pending_oauth", {"field": "connection_id"}
+            )
+        waiting = [wanted]
+    approved = []
+    for connection_id in waiting:
+        state = oauth.state_of(runtime, org, connection_id)
+        if state is None or oauth.claim(runtime, state) is None:
+            continue
+        doc = oauth.authorize(runtime, org, connection_id)
+        if doc is not None:
+            approved.append({"connection_id": connection_id, "name": doc["name"], "status": doc["status"]})
+    return {"approved": approved}
 
 
 async def oauth_authorize(sandbox: SandboxApp, request: Request) -> Response:
@@ -206,27 +244,14 @@ async def oauth_authorize(sandbox: SandboxApp, request: Request) -> Response:
     state = request.query_params.get("state", "")
 
     def work() -> tuple[str | None, str]:
-        store = sandbox.runtime.store
-        raw = store.get_meta(f"oauth:{state}") if state else None
-        if raw is None:
+        claimed = oauth.claim(sandbox.runtime, state)
+        if claimed is None:
             return None, "This authorization link is unknown or was already used."
-        claim = json.loads(raw)
-        with store.lock:
-            store.conn.execute("DELETE FROM meta WHERE key = ?", (f"oauth:{state}",))
-        org, connection_id = claim["org"], claim["connection_id"]
+        org, connection_id = claimed
         sandbox.observe(org)
-        doc = store.get(org, "connection", connection_id)
+        doc = oauth.authorize(sandbox.runtime, org, connection_id)
         if doc is None:
             return None, "The connection this link was made for no longer exists."
-        domain = str(doc["configuration"].get("domain", ""))
-        doc["configuration"].update(
-            oauth_refresh_token=secrets.token_urlsafe(32),
-            username=store.get_meta(f"tenant:{org}:sfuser:{domain.lower()}") or f"integration@{domain}",
-            instance_url_override=f"https://{domain}" if domain else None,
-        )
-        doc.update(status="healthy", status_error=None, updated_at=iso(sandbox.runtime.now()))
-        store.put(org, "connection", connection_id, doc)
-        schema_cache.begin(sandbox.runtime, org, connection_id)
         return doc.get("redirect_url"), str(doc["name"])
 
     redirect, message = await anyio.to_thread.run_sync(work)
@@ -322,6 +347,7 @@ def routes(sandbox: SandboxApp) -> list[Route]:
         route("/sandbox/faults", put_faults, "PUT"),
         route("/sandbox/clock", clock_state, "GET"),
         route("/sandbox/clock/advance", advance_clock, "POST"),
+        route("/sandbox/oauth/approve", approve_oauth, "POST"),
         Route("/sandbox/oauth/authorize", _bound(sandbox, oauth_authorize), methods=["GET"]),
         Route("/sandbox/logfiles/{token}/{filename}", _bound(sandbox, log_file), methods=["GET"]),
         Route("/sandbox/logos/{name}", _bound(sandbox, logo), methods=["GET"]),

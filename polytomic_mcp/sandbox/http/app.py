@@ -25,14 +25,15 @@ from polytomic_mcp.sandbox.engine.catch_up import catch_up
 from polytomic_mcp.sandbox.errors import ApiError
 from polytomic_mcp.sandbox.handlers import register_all
 from polytomic_mcp.sandbox.handlers.generic import generic_handler
-from polytomic_mcp.sandbox.http import admin, faults, idempotency, versions
+from polytomic_mcp.sandbox.http import admin, faults, idempotency, seed_objects, versions
 from polytomic_mcp.sandbox.http.context import HANDLERS, Call, Handler, Reply, Tenant
 from polytomic_mcp.sandbox.http.request_log import LoggedRequest, RequestLog
 from polytomic_mcp.sandbox.http.routing import AmbiguousPath, MethodNotAllowed, Router
+from polytomic_mcp.sandbox.http.shaping import ID_SOURCE
 from polytomic_mcp.sandbox.http.tenancy import authenticate
 from polytomic_mcp.sandbox.http.validation import check_body, decode_body, parse_query
 from polytomic_mcp.sandbox.state.runtime import open_runtime
-from polytomic_mcp.sandbox.state.tenant_setup import ensure_tenant
+from polytomic_mcp.sandbox.state.tenant_setup import configured_seed, ensure_tenant
 
 log = logging.getLogger("polytomic_mcp.sandbox")
 
@@ -110,8 +111,8 @@ class SandboxApp:
                 return Prepared(reply=error_reply(error), tenant=org, version=version)
             if decision.outcome == "drop":
                 return Prepared(decision=decision, tenant=org, version=version)
-            if runtime.config.clock == "step":
-                runtime.advance_clock(runtime.config.step_seconds)
+            if runtime.stepped:
+                runtime.advance_clock(tenant.org_id, runtime.config.step_seconds)
             match = self.router.resolve(method, path)
             if match is None:
                 raise ApiError(404, f"no route for {method} {path}", "route_not_found")
@@ -169,8 +170,17 @@ class SandboxApp:
         return reply
 
     def run_handler(self, call: Call) -> Reply:
+        """Bring the tenant up to date, then run the operation's handler."""
         try:
             self.observe(call.tenant.org_id)
+        except ApiError as error:
+            return error_reply(error)
+        return self.handle(call)
+
+    def handle(self, call: Call) -> Reply:
+        """The operation's handler alone; its errors become replies, ids come from the call's tenant."""
+        ids = ID_SOURCE.set(call.new_id)
+        try:
             reply = self._handlers[call.op.name](call)
             reply.body = versions.adapt_response(call.op.name, call.version, reply.body)
             return reply
@@ -179,10 +189,20 @@ class SandboxApp:
         except Exception:
             log.exception("sandbox handler %s failed", call.op.name)
             return error_reply(ApiError(500, "internal sandbox error", "internal_error"))
+        finally:
+            ID_SOURCE.reset(ids)
 
     def observe(self, org: str) -> None:
-        """Seed a new tenant, then let its time-driven state catch up with the clock."""
-        ensure_tenant(self.runtime, org)
+        """Seed a new tenant (world, then objects), then let its time-driven state catch up with the clock."""
+        if ensure_tenant(self.runtime, org):
+            document, _ = configured_seed(self.runtime)
+            if seed_objects.has_objects(document):
+                try:
+                    with self.runtime.store.transaction():
+                        seed_objects.apply(self, org, document)
+                except ApiError:
+                    self.runtime.store.drop_tenant(org)  # the next request tries again, and says why again
+                    raise
         catch_up(self.runtime, org)
 
     def tenant_for(self, headers: dict[str, str]) -> Tenant:

@@ -46,7 +46,13 @@ class Call:
         return self.tenant.org_id
 
     def now(self) -> float:
-        return self.runtime.now()
+        return self.runtime.now(self.tenant.org_id)
+
+    def new_id(self) -> str:
+        return self.runtime.new_id(self.tenant.org_id)
+
+    def token(self, nbytes: int) -> str:
+        return self.runtime.token(self.tenant.org_id, nbytes)
 
     def now_iso(self) -> str:
         stamp = iso(self.now())

@@ -8,9 +8,15 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
 
 from polytomic_mcp.sandbox.http import open_enums
+
+# Ids of synthesized objects come from the tenant of the request being handled (deterministic in
+# step mode); SandboxApp.run_handler sets it for the duration of a handler.
+ID_SOURCE: ContextVar[Callable[[], str] | None] = ContextVar("sandbox_id_source", default=None)
 
 JsonSchema = dict[str, Any]
 
@@ -135,7 +141,7 @@ def synthesize(schema: JsonSchema, root: JsonSchema, hints: dict[str, Any], dept
                 if fitted is not MISSING:
                     out[name] = fitted
         if "id" in props and "id" not in out and depth == 0:
-            out["id"] = str(uuid.uuid4())
+            out["id"] = fresh_id()
         for name in schema.get("required", []):
             if name not in out and depth < 6:
                 out[name] = synthesize(props.get(name, {}), root, {}, depth + 1)
@@ -149,6 +155,12 @@ def synthesize(schema: JsonSchema, root: JsonSchema, hints: dict[str, Any], dept
     if "string" in kinds:
         return ""
     return None
+
+
+def fresh_id() -> str:
+    """An id for a synthesized object: from the running request's tenant (see ``ID_SOURCE``), else random."""
+    source = ID_SOURCE.get()
+    return source() if source is not None else str(uuid.uuid4())
 
 
 def data_schema(response_body: JsonSchema | None) -> JsonSchema:

@@ -1,40 +1,15 @@
-"""Sandbox time: the wall clock, or a simulated clock that only moves when told (``step``)."""
+"""Sandbox time: the wall clock, or simulated instants that only move when told (``step``).
+
+In step mode every tenant has its own instant (kept in the store by ``Runtime``), so one
+tenant's requests never move another's time, and resetting a tenant resets its clock.
+"""
 
 from __future__ import annotations
 
-import threading
-import time
 from datetime import UTC, datetime
-
-from polytomic_mcp.sandbox.config import ClockMode
 
 # Simulated time starts at a fixed instant so step-mode runs produce identical timestamps.
 STEP_EPOCH = 1_767_225_600.0  # 2026-01-01T00:00:00Z
-
-
-class Clock:
-    """Seconds since the Unix epoch; thread-safe."""
-
-    def __init__(self, mode: ClockMode, start: float | None = None) -> None:
-        self.mode = mode
-        self._lock = threading.Lock()
-        self._simulated = STEP_EPOCH if start is None else start
-
-    def now(self) -> float:
-        if self.mode == "real":
-            return time.time()
-        with self._lock:
-            return self._simulated
-
-    def advance(self, seconds: float) -> float:
-        """Move simulated time forward (a no-op in real mode); returns the new time."""
-        if seconds < 0:
-            raise ValueError("time only moves forward")
-        if self.mode == "real":
-            return time.time()
-        with self._lock:
-            self._simulated += seconds
-            return self._simulated
 
 
 def iso(ts: float | None) -> str | None:

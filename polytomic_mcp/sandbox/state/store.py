@@ -96,6 +96,10 @@ class Store:
         with self.lock:
             self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
+    def delete_meta(self, key: str) -> None:
+        with self.lock:
+            self.conn.execute("DELETE FROM meta WHERE key = ?", (key,))
+
     def meta_keys(self, prefix: str) -> builtins.list[str]:
         """Every meta key that starts with ``prefix``, in order."""
         with self.lock:
@@ -110,6 +114,15 @@ class Store:
             row = conn.execute("SELECT value FROM meta WHERE key = ?", (f"counter:{counter}",)).fetchone()
             value = int(row[0]) + 1 if row else 1
             conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (f"counter:{counter}", str(value)))
+        return value
+
+    def next_tenant_number(self, tenant: str, counter: str) -> int:
+        """A tenant's own counter: 1, 2, 3... per name, forgotten when the tenant is dropped."""
+        key = f"tenant:{tenant}:counter:{counter}"
+        with self.transaction() as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+            value = int(row[0]) + 1 if row else 1
+            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, str(value)))
         return value
 
     # -- documents --------------------------------------------------------------------------

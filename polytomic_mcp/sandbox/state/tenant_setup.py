@@ -21,18 +21,20 @@ def configured_seed(runtime: Runtime) -> tuple[dict[str, Any], Path | None]:
         return runtime.seed_document
 
 
-def ensure_tenant(runtime: Runtime, org: str) -> None:
+def ensure_tenant(runtime: Runtime, org: str) -> bool:
+    """Give a new tenant its copy of the seed world; True when this call did (its objects are next)."""
     store = runtime.store
     marker = f"tenant:{org}:ready"
     if store.get_meta(marker) is not None:
-        return
+        return False
     with store.transaction():
         if store.get_meta(marker) is not None:
-            return
+            return False
         document, base = configured_seed(runtime)
         seed.apply(store, org, document, base)
         if store.get(org, "organization", org) is None:
-            now = iso(runtime.now())
+            now = iso(runtime.now(org))
             org_doc = {"id": org, "name": "Sandbox organization", "created_at": now, "updated_at": now}
             store.put(org, "organization", org, org_doc)
         store.set_meta(marker, "1")
+    return True

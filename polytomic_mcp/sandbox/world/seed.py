@@ -13,6 +13,9 @@ salesforce:
         records: [{Email: a@example.com, LastName: A}]
       - name: Invoice__c
         fields: [{id: Number__c, type: string, identity: true}, {id: Amount__c, type: currency}]
+connections: [...]                              # pre-created objects: see http/seed_objects.py
+models: [...]
+syncs: [...]
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ from polytomic_mcp.sandbox.world import files, records, salesforce
 from polytomic_mcp.sandbox.world.standard_objects import STANDARD_OBJECTS
 
 SeedSource = str | Path | dict[str, Any] | None
+# Sections of pre-created API objects: checked for shape here, created through the handlers.
+OBJECT_SECTIONS = ("connections", "models", "syncs")
 
 
 def parse_text(text: str) -> dict[str, Any]:
@@ -60,9 +65,12 @@ def resolve(source: SeedSource) -> tuple[dict[str, Any], Path | None]:
 
 def apply(store: Store, tenant: str, document: dict[str, Any], base: Path | None) -> dict[str, int]:
     """Load a seed into one tenant's world; returns what was added."""
-    unknown = set(document) - {"buckets", "salesforce"}
+    unknown = set(document) - {"buckets", "salesforce", *OBJECT_SECTIONS}
     if unknown:
-        raise bad_request(f"unknown seed section {sorted(unknown)[0]!r}; expected buckets, salesforce")
+        expected = ", ".join(("buckets", "salesforce", *OBJECT_SECTIONS))
+        raise bad_request(f"unknown seed section {sorted(unknown)[0]!r}; expected {expected}")
+    for section in OBJECT_SECTIONS:
+        _list(document.get(section), section)  # created by the app (http/seed_objects.py) once the world is in
     added = {"buckets": 0, "files": 0, "orgs": 0, "objects": 0, "records": 0}
     for bucket in _list(document.get("buckets"), "buckets"):
         name = str(bucket.get("name") or "")
