@@ -1,4 +1,4 @@
-"""Command line: `serve` (stdio by default, `--http`), `sandbox`, `demo`, `tools`, `config`.
+"""Command line: `serve` (stdio by default, `--http`), `sandbox`, `demo`, `tools`, `config`, `eval`.
 
 argparse (standard library) parses flags; pydantic-settings reads the environment; a
 flag given on the command line overrides its environment variable. Setting flags are
@@ -29,7 +29,7 @@ from polytomic_mcp.settings import (
     settings_error,
 )
 
-COMMANDS = ("serve", "sandbox", "demo", "tools", "config")
+COMMANDS = ("serve", "sandbox", "demo", "tools", "config", "eval")
 
 
 def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
@@ -92,6 +92,15 @@ def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
     flag("sandbox-clock", "sandbox clock: real (demo delays) or step (tests)", ["real", "step"])
     flag("sandbox-seed", "sandbox seed file (JSON or YAML); default: the packaged seed")
     flag("sandbox-db", "sandbox SQLite file (default: in memory)")
+    group.add_argument(
+        "--deterministic",
+        dest="deterministic",
+        default=None,
+        action="store_const",
+        const=True,
+        help="evaluations only: untrusted-data fence nonces derived from the data and waited_s from the pauses, "
+        "so step-clock runs repeat byte for byte (weaker fences: never in production) [env POLYTOMIC_DETERMINISTIC]",
+    )
     flag("log-level", "server log level on stderr (default WARNING)", ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"])
 
 
@@ -163,6 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_settings_flags(tools)
     _add_config_command(commands)
+    from polytomic_mcp.commands.eval_command import add_eval_command
+
+    add_eval_command(commands)
     return parser
 
 
@@ -246,6 +258,10 @@ def _run(args: argparse.Namespace) -> int:
         from polytomic_mcp.commands.config_command import run_config
 
         return run_config(args)
+    if args.command == "eval":
+        from polytomic_mcp.commands.eval_command import run_eval
+
+        return run_eval(args)
     settings = settings_from(args)
     if args.command == "tools":
         from polytomic_mcp.commands.tools_report import run_tools_report

@@ -17,6 +17,7 @@ from mcp.types import CallToolResult, InputRequiredResult, ListToolsResult, Pagi
 
 from polytomic_mcp import __version__
 from polytomic_mcp.client import PolytomicClient
+from polytomic_mcp.determinism import deterministic
 from polytomic_mcp.errors import SettingsError
 from polytomic_mcp.instructions import SessionInstructions, fail_closed_scope, instructions_for, scope_of_request
 from polytomic_mcp.prompts import register_prompts
@@ -104,7 +105,8 @@ class PolytomicServer(MCPServer[AppState]):
     ) -> CallToolResult | InputRequiredResult:
         if context is None:  # the SDK passes one for every tools/call; tools need its credentials
             raise RuntimeError("tools are called within an MCP request")
-        return await self.registry.call(name, arguments, context)
+        with deterministic(self.polytomic_settings.deterministic):
+            return await self.registry.call(name, arguments, context)
 
 
 def build_server(

@@ -102,6 +102,7 @@ EXPECTED: dict[str, str] = {
     "sandbox_clock": "real or step",
     "sandbox_seed": "a readable JSON or YAML seed file",
     "sandbox_db": "a SQLite file, or a new file in an existing folder",
+    "deterministic": "true or false (also 1/0, yes/no, on/off)",
     "log_level": "one of " + ", ".join(LOG_LEVELS),
 }
 
@@ -217,6 +218,9 @@ class Settings(BaseSettings):
     sandbox_clock: Literal["real", "step"] = Field(default="real", description="Sandbox clock mode.")
     sandbox_seed: str | None = Field(default=None, description="Sandbox seed file (JSON or YAML).")
     sandbox_db: str | None = Field(default=None, description="Sandbox SQLite file (default: in memory).")
+    deterministic: bool = Field(
+        default=False, description="Evaluations only: fence nonces and waited_s derived from the call, not random."
+    )
     log_level: str = Field(default="WARNING", description="Server log level (stderr).")
 
     @field_validator("access_mode", mode="before")

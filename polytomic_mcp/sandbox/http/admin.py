@@ -121,6 +121,16 @@ def list_bucket(sandbox: SandboxApp, request: Request, org: str, raw: bytes) -> 
     return [{"key": f.key, "size": f.size} for f in files.list_files(sandbox.runtime.store, org, bucket)]
 
 
+def read_file(sandbox: SandboxApp, request: Request, org: str, raw: bytes) -> Any:
+    """A bucket file's content as text (``?key=K``), for a scorer comparing what was synced with it."""
+    sandbox.observe(org)
+    key = request.query_params.get("key") or ""
+    if not key:
+        raise bad_request("pass key=<file key>", "key")
+    with files.open_text(sandbox.runtime.store, org, request.path_params["bucket"], key) as handle:
+        return Response(handle.read(), media_type="text/csv; charset=utf-8")
+
+
 def _org_domain(sandbox: SandboxApp, request: Request, org: str) -> str:
     """The Salesforce org a request names, by ``domain`` or by a ``connection_id`` pointing at it."""
     domain = request.query_params.get("domain")
@@ -342,6 +352,7 @@ def routes(sandbox: SandboxApp) -> list[Route]:
         route("/sandbox/world", describe_world, "GET"),
         route("/sandbox/buckets/{bucket}", list_bucket, "GET"),
         route("/sandbox/buckets/{bucket}/files", add_file, "POST"),
+        route("/sandbox/buckets/{bucket}/files", read_file, "GET"),
         route("/sandbox/salesforce/objects/{object}/records", inspect_records, "GET"),
         route("/sandbox/faults", get_faults, "GET"),
         route("/sandbox/faults", put_faults, "PUT"),

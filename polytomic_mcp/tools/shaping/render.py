@@ -11,9 +11,9 @@ close the fence); the server's own guidance (`next`, `note`) stays outside it.
 from __future__ import annotations
 
 import json
-import secrets
 from typing import Any
 
+from polytomic_mcp.determinism import fence_nonce
 from polytomic_mcp.tokens import compact_json
 
 SMALL_JSON_CHARS = 1200
@@ -97,7 +97,8 @@ def render_data(value: Any) -> str:
 def fence(text: str) -> str:
     # Six random digits: as unguessable per result as the data needs, and always the same
     # number of tokens (hex nonces tokenize unevenly, which the run-time estimate cannot see).
-    tag = f"untrusted-data-{secrets.randbelow(10**6):06d}"
+    # (--deterministic derives it from the text instead, for evaluations: determinism.py.)
+    tag = f"untrusted-data-{fence_nonce(text):06d}"
     return f"<{tag}>\n{text}\n</{tag}>"
 
 

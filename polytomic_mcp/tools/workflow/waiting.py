@@ -16,6 +16,7 @@ from typing import Annotated
 import anyio
 from pydantic import Field
 
+from polytomic_mcp import determinism
 from polytomic_mcp.tools.context import RequestContext
 
 # The waiting tools' timeout argument; the server caps it at --max-wait (55 s by default).
@@ -28,12 +29,13 @@ class Deadline:
 
     seconds: float
     started: float = field(default_factory=time.monotonic)
+    paused: float = 0.0  # the pauses between polls (what --deterministic reports as elapsed)
 
     def left(self) -> float:
         return max(0.0, self.seconds - (time.monotonic() - self.started))
 
     def elapsed(self) -> float:
-        return time.monotonic() - self.started
+        return self.paused if determinism.enabled() else time.monotonic() - self.started
 
     def expired(self) -> bool:
         return self.left() <= 0
@@ -58,7 +60,9 @@ class Poller:
         """Wait before the next poll; False when there is no time left for one."""
         if self.deadline.left() <= 0:
             return False
-        await anyio.sleep(min(self.interval, self.deadline.left()))
+        pause = min(self.interval, self.deadline.left())
+        await anyio.sleep(pause)
+        self.deadline.paused += pause
         self.interval = min(self.interval * 1.5, self.cap)
         return not self.deadline.expired()
 
