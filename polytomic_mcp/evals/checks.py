@@ -108,10 +108,10 @@ async def object_check(state: TenantState, check: ObjectCheck) -> Check:
 
 async def execution_check(state: TenantState, check: ExecutionCheck) -> Check:
     label = f"executions of {check.sync!r}" + (f" {check.status}" if check.status else "")
-    syncs = [s for s in await state.objects("syncs") if s.get("name") == check.sync]
+    syncs = [s for s in await state.objects(check.kind) if s.get("name") == check.sync]
     if len(syncs) != 1:
-        return Check(label, False, f"{len(syncs)} syncs named {check.sync!r}, want 1")
-    executions = await state.executions(str(syncs[0]["id"]))
+        return Check(label, False, f"{len(syncs)} {check.kind} named {check.sync!r}, want 1")
+    executions = await state.executions(check.kind, str(syncs[0]["id"]))
     if check.status:
         executions = [e for e in executions if e.get("status") == check.status]
     return Check(label, len(executions) == check.count, f"{len(executions)} found, want {check.count}")

@@ -132,9 +132,11 @@ class ObjectCheck(Strict):
 
 
 class ExecutionCheck(Strict):
-    """Executions of the sync named `sync` (by its name): how many, optionally only in one status."""
+    """Executions of the sync named `sync` (a model sync, or a bulk sync with `kind: bulk_syncs`):
+    how many, optionally only in one status."""
 
     sync: str
+    kind: Literal["syncs", "bulk_syncs"] = "syncs"
     count: int = Field(ge=0)
     status: str | None = None
 

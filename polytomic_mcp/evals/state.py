@@ -85,11 +85,13 @@ class TenantState:
                 return found
             params = {"page_token": str(token)}
 
-    async def executions(self, sync_id: str) -> list[dict[str, Any]]:
+    async def executions(self, kind: str, sync_id: str) -> list[dict[str, Any]]:
+        """Executions of a model sync (`syncs`) or a bulk sync (`bulk_syncs`)."""
         found: list[dict[str, Any]] = []
         params: dict[str, str] = {}
+        path = f"{OBJECT_PATHS[kind]}/{sync_id}/executions"
         while True:
-            body = (await self._send("GET", f"/api/syncs/{sync_id}/executions", params=params)).json()
+            body = (await self._send("GET", path, params=params)).json()
             found += body.get("data") or []
             token = (body.get("pagination") or {}).get("next_page_token")
             if not token:
