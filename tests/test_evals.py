@@ -52,7 +52,14 @@ def test_the_shipped_scenarios_pass_and_cover_the_six_jobs(runs: dict[str, subpr
     report = json.loads(done.stdout)
     names = [s["name"] for s in report["scenarios"]]
     assert names == sorted(names) and len(names) >= 6
-    for wanted in ("seed-workflow", "failing-rows-diagnosis", "mapping-change", "bulk-sync", "audit", "prompt-injection"):
+    for wanted in (
+        "seed-workflow",
+        "failing-rows-diagnosis",
+        "mapping-change",
+        "bulk-sync",
+        "audit",
+        "prompt-injection",
+    ):
         assert wanted in names
     assert report["passed"] == len(names) and report["failed"] == 0
     for scenario in report["scenarios"]:
@@ -116,7 +123,10 @@ GOOD: dict[str, Any] = {"name": "ok", "request": "do it", "assert": {"objects": 
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"transcript": [{"call": "whoami", "expect": "maybe"}]}, "transcript[0].expect: Input should be 'ok', 'error'"),
+        (
+            {"transcript": [{"call": "whoami", "expect": "maybe"}]},
+            "transcript[0].expect: Input should be 'ok', 'error'",
+        ),
         ({"assert": None}, "assert: Input should be a valid dictionary"),
         ({"server": {"api_key": "k"}}, "server: unknown server setting 'api_key'; expected one of access_mode"),
         ({"assert": {"records": [{"object": "Contact"}]}}, "assert.records[0]: say what to check"),

@@ -1,7 +1,5 @@
-"""Scripted agent evaluations on a deterministic sandbox: scenarios as data, a runner that
-drives them through a real MCP client session, assertions on the state an agent leaves, and
-adapters for pytest and Inspect AI (docs/evaluations.md)."""
-
-from polytomic_mcp.evals.scenario import Scenario, ScenarioError, load_scenario, load_scenarios
-
-__all__ = ["Scenario", "ScenarioError", "load_scenario", "load_scenarios"]
+"""Scripted agent evaluations on a deterministic sandbox: scenarios as data (scenario.py), a
+runner that drives them through a real MCP client session (runner.py), assertions on the state
+an agent leaves (checks.py), and adapters for pytest (pytest_plugin.py) and Inspect AI
+(examples/inspect). See docs/evaluations.md. Nothing is imported here, so the pytest plugin
+stays cheap to load."""
