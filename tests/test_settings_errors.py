@@ -30,6 +30,7 @@ INVALID: dict[str, tuple[str, str]] = {
     "auth_mode": ("basic", "bearer or partner"),
     "partner_org_id": ("", "organization id"),  # checked at start: partner auth with no organization
     "sandbox": ("maybe", "true or false"),
+    "deterministic": ("maybe", "true or false"),
     "timeout": ("soon", "number of seconds greater than 0"),
     "max_retries": ("11", "whole number from 0 to 10"),
     "retry_budget": ("0", "number of seconds greater than 0"),
@@ -45,6 +46,7 @@ INVALID: dict[str, tuple[str, str]] = {
     "sandbox_db": ("/no/such/folder/state.db", "SQLite file"),
     "log_level": ("LOUD", "DEBUG, INFO, WARNING, ERROR, CRITICAL"),
 }
+SWITCHES = ("sandbox", "deterministic")  # flags without a value
 NOT_VALIDATED = {"api_key"}  # any text is a key; it is never echoed
 
 
@@ -63,8 +65,8 @@ def argv_for(field: str, value: str, via_flag: bool) -> list[str]:
         return ["serve", "--auth-mode", "partner"]
     if field in ("sandbox_seed", "sandbox_db"):
         return ["serve", "--sandbox", *extra]
-    if field == "sandbox" and via_flag:
-        return ["tools", "--sandbox-clock", "nope"]  # --sandbox is a switch; its value comes from the env
+    if field in SWITCHES and via_flag:
+        return ["tools", "--sandbox-clock", "nope"]  # a switch: its value comes from the env
     return ["tools", *extra]
 
 
@@ -82,7 +84,7 @@ def test_an_invalid_setting_names_flag_variable_expected_and_got(
     value, expected = INVALID[field]
     if field == "partner_org_id":
         monkeypatch.setenv("POLYTOMIC_API_KEY", "partner-key")
-    elif field == "sandbox" and via_flag:
+    elif field in SWITCHES and via_flag:
         field, value, expected = "sandbox_clock", "nope", "real or step"
     elif not via_flag:
         monkeypatch.setenv(env(field), value)
