@@ -36,33 +36,34 @@ class TenantState:
             raise SandboxStateError(f"{method} {path}: {response.status_code} {message}")
         return response
 
-    async def data(self, method: str, path: str, **kwargs: Any) -> Any:
+    async def answer(self, method: str, path: str, **kwargs: Any) -> Any:
+        """The `data` member of a sandbox answer."""
         return (await self._send(method, path, **kwargs)).json().get("data")
 
     async def reset(self, start_from: str, seed: dict[str, Any]) -> dict[str, Any]:
         """A fresh tenant: the packaged world (or none) plus the scenario's seed; the seed's ids by name."""
         if start_from == "empty":
-            added = await self.data("POST", "/sandbox/seed", params={"replace": "true"}, json=seed)
+            added = await self.answer("POST", "/sandbox/seed", params={"replace": "true"}, json=seed)
             return dict(added.get("ids") or {})
-        await self.data("POST", "/sandbox/reset")
+        await self.answer("POST", "/sandbox/reset")
         if not seed:
-            await self.data("GET", "/sandbox/world")  # the tenant's first request lays the world out
+            await self.answer("GET", "/sandbox/world")  # the tenant's first request lays the world out
             return {}
-        added = await self.data("POST", "/sandbox/seed", json=seed)
+        added = await self.answer("POST", "/sandbox/seed", json=seed)
         return dict(added.get("ids") or {})
 
     async def approve_oauth(self, connection_id: str | None = None) -> list[str]:
         body = {"connection_id": connection_id} if connection_id else {}
-        answer = await self.data("POST", "/sandbox/oauth/approve", json=body)
+        answer = await self.answer("POST", "/sandbox/oauth/approve", json=body)
         return [str(entry["connection_id"]) for entry in answer["approved"]]
 
     async def advance_clock(self, seconds: float) -> None:
-        await self.data("POST", "/sandbox/clock/advance", json={"seconds": seconds})
+        await self.answer("POST", "/sandbox/clock/advance", json={"seconds": seconds})
 
     async def records(self, domain: str, obj: str) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
         while True:
-            page = await self.data(
+            page = await self.answer(
                 "GET",
                 f"/sandbox/salesforce/objects/{obj}/records",
                 params={"domain": domain, "limit": "5000", "offset": str(len(found))},
@@ -99,4 +100,4 @@ class TenantState:
             params = {"page_token": str(token)}
 
     async def operations_sent(self) -> list[str]:
-        return [str(entry.get("operation")) for entry in await self.data("GET", "/sandbox/requests")]
+        return [str(entry.get("operation")) for entry in await self.answer("GET", "/sandbox/requests")]
