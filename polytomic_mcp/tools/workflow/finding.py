@@ -4,9 +4,14 @@ find_resources result:
 
     results     [{kind: connection, id, name, type, status}
                  | {kind: model, id, name, connection_id}
-                 | {kind: sync, id, name, target_object, active}
-                 | {kind: bulk_sync, id, name, source_connection_id, destination_connection_id, active}]
-                best match first (exact name or id > prefix > whole word > substring)
+                 | {kind: sync, id, name, target_object, active, running, last_run}
+                 | {kind: bulk_sync, id, name, source_connection_id, destination_connection_id, active,
+                    running, last_run}
+                 | {kind: bucket, name, connection_ids, files?} | {kind: file, name, bucket}
+                 | {kind: salesforce_org, name (its domain), connection_ids, objects?}]
+                best match first (exact name or id > prefix > whole word > substring);
+                last_run {id, status, finished_at, records, errors} (null: never ran) is read
+                for the syncs shown only, one status call each
     total_matches, and `more` when more matched than `limit`
     unavailable {kind: error text} for kinds whose listing failed (absent when all worked)
 
@@ -48,9 +53,12 @@ from polytomic_mcp.tools.views import (
     target_object_row,
     type_id_of,
 )
+from polytomic_mcp.tools.world import World, visible_world
 
-Kind = Literal["connections", "models", "syncs", "bulk_syncs"]
-ALL_KINDS: tuple[Kind, ...] = ("connections", "models", "syncs", "bulk_syncs")
+Kind = Literal["connections", "models", "syncs", "bulk_syncs", "buckets", "files", "salesforce_orgs"]
+OBJECT_KINDS: tuple[Kind, ...] = ("connections", "models", "syncs", "bulk_syncs")
+WORLD_KINDS: tuple[Kind, ...] = ("buckets", "files", "salesforce_orgs")
+ALL_KINDS: tuple[Kind, ...] = OBJECT_KINDS + WORLD_KINDS
 MAX_LISTED = 1000
 SCHEMAS_WITH_FIELDS = 10
 MAX_SCHEMAS = 50
@@ -107,7 +115,7 @@ async def _list_paged(api: Api, operation: str) -> list[JsonObject]:
 Lister = Callable[[Api, str], Awaitable[list[JsonObject]]]
 
 # kind -> (list operation, how to list it, row shape)
-LISTINGS: dict[Kind, tuple[str, Lister, Callable[[JsonObject], JsonObject]]] = {
+LISTINGS: dict[str, tuple[str, Lister, Callable[[JsonObject], JsonObject]]] = {
     "connections": ("connections_list", _list_plain, connection_result),
     "models": ("models_list", _list_plain, model_result),
     "syncs": ("model_sync_list", _list_paged, sync_result),
@@ -115,17 +123,75 @@ LISTINGS: dict[Kind, tuple[str, Lister, Callable[[JsonObject], JsonObject]]] = {
 }
 
 
-async def list_kinds(api: Api, kinds: list[Kind]) -> tuple[list[JsonObject], dict[str, PolytomicMcpError]]:
+def world_rows(world: World, kinds: list[Kind]) -> list[JsonObject]:
+    """Buckets, their files and Salesforce orgs as result rows (an org's name is its domain)."""
+    rows: list[JsonObject] = []
+    if "buckets" in kinds:
+        rows += [bucket.view() for bucket in world.buckets.values()]
+    if "files" in kinds:
+        rows += [{"kind": "file", "name": key, "bucket": name} for name, b in world.buckets.items() for key in b.files]
+    if "salesforce_orgs" in kinds:
+        for org in world.orgs.values():
+            view = org.view()
+            rows.append({"kind": "salesforce_org", "name": view.pop("domain"), **view})
+    return rows
+
+
+async def list_kinds(
+    request: RequestContext, kinds: list[Kind]
+) -> tuple[list[JsonObject], dict[str, PolytomicMcpError]]:
     """Rows of every requested kind, plus the kinds whose listing failed and why."""
     rows: list[JsonObject] = []
     unavailable: dict[str, PolytomicMcpError] = {}
     for kind in kinds:
+        if kind in WORLD_KINDS:
+            continue
         operation, lister, shape = LISTINGS[kind]
         try:
-            rows.extend(shape(item) for item in await lister(api, operation))
+            rows.extend(shape(item) for item in await lister(request.api, operation))
         except PolytomicMcpError as failure:
             unavailable[kind] = failure
+    wanted_world = [kind for kind in kinds if kind in WORLD_KINDS]
+    if wanted_world:
+        try:
+            world = await visible_world(request, with_files="files" in wanted_world)
+            rows.extend(world_rows(world, wanted_world))
+        except PolytomicMcpError as failure:
+            unavailable.update(dict.fromkeys(wanted_world, failure))
     return rows, unavailable
+
+
+def last_run_view(status: JsonObject) -> JsonObject:
+    """Whether a run is going on and how the last one ended, from a sync's status."""
+    last = obj(status.get("last_execution"))
+    counts = obj(last.get("counts"))
+    run: JsonObject | None = None
+    if last:
+        run = {
+            "id": last.get("id"),
+            "status": last.get("status"),
+            "finished_at": last.get("completed_at"),
+            "records": counts.get("total", last.get("record_count")),
+            "errors": counts.get("error", last.get("error_count")),
+        }
+    return {"running": bool(status.get("current_execution")), "last_run": run}
+
+
+# kind of row -> (status operation, its path argument)
+STATUS_READS = {"sync": ("model_sync_get_status", "sync_id"), "bulk_sync": ("bulk_sync_get_status", "bulk_sync_id")}
+
+
+async def add_run_state(api: Api, rows: list[JsonObject]) -> None:
+    """Each shown sync's running flag and last run; a status that cannot be read says so."""
+    for row in rows:
+        read = STATUS_READS.get(str(row.get("kind")))
+        if read is None or not row.get("id"):
+            continue
+        operation, argument = read
+        try:
+            row.update(last_run_view(obj(await api.data(operation, **{argument: str(row["id"])}))))
+        except PolytomicMcpError as failure:
+            row["last_run"] = f"unavailable: {brief_failure(error_text(failure, FIND_RESOURCES))}"
 
 
 def find_payload(rows: list[JsonObject], query: str, limit: int, unavailable: dict[str, str]) -> JsonObject:
@@ -268,17 +334,20 @@ class FindResourcesInput(ToolInput):
 
 async def find_resources(args: FindResourcesInput, request: RequestContext) -> Payload:
     wanted = list(dict.fromkeys(args.kinds)) if args.kinds else list(ALL_KINDS)
-    rows, unavailable = await list_kinds(request.api, wanted)
+    rows, unavailable = await list_kinds(request, wanted)
     if unavailable and len(unavailable) == len(wanted):
         raise next(iter(unavailable.values()))  # nothing could be listed: say why, once
     reasons = {kind: error_text(failure, FIND_RESOURCES) for kind, failure in unavailable.items()}
-    return find_payload(rows, args.query, args.limit, reasons)
+    payload = find_payload(rows, args.query, args.limit, reasons)
+    await add_run_state(request.api, payload["results"])
+    return payload
 
 
 FIND_RESOURCES_TOOL = HandWrittenTool(
     name=FIND_RESOURCES,
     title="Find by name",
-    description="Find connections, models, syncs and bulk syncs by name; ids and key facts, best match first.",
+    description="Find by name: connections, models, syncs and bulk syncs (with status and last run), and the "
+    "buckets, files and Salesforce orgs in reach; ids and key facts, best match first.",
     input_model=FindResourcesInput,
     annotations=ToolAnnotations(read_only_hint=True, open_world_hint=True),
     handler=find_resources,
