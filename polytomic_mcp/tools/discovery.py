@@ -140,8 +140,11 @@ async def search_operations(args: SearchOperationsInput, request: RequestContext
     ]
     if not rows:
         return {"results": [], "next": "No operation matches these words; try other or fewer words."}
-    runners = f"{CALL_READ_OPERATION} (reads) or {CALL_WRITE_OPERATION} (writes)"
-    return {"results": rows, "next": f"Inputs: {DESCRIBE_OPERATION}. Unlisted ones run through {runners}."}
+    listed = request.hints.listed
+    runners = [f"{name} ({kind})" for name, kind in ((CALL_READ_OPERATION, "reads"), (CALL_WRITE_OPERATION, "writes"))]
+    reachable = [text for text in runners if text.split(" ")[0] in listed]
+    through = f" Unlisted ones run through {' or '.join(reachable)}." if reachable else ""
+    return {"results": rows, "next": f"Inputs: {DESCRIBE_OPERATION}.{through}"}
 
 
 SEARCH_OPERATIONS_TOOL = HandWrittenTool(

@@ -39,6 +39,7 @@ from polytomic_mcp.tools.api import Api
 from polytomic_mcp.tools.boundary import error_text
 from polytomic_mcp.tools.context import RequestContext
 from polytomic_mcp.tools.definition import HandWrittenTool, Payload, ToolInput
+from polytomic_mcp.tools.hints import Hints
 from polytomic_mcp.tools.name_match import ranked
 from polytomic_mcp.tools.tool_names import DESCRIBE_CONNECTION, FIND_RESOURCES, WAIT_SCHEMA_READY
 from polytomic_mcp.tools.views import (
@@ -227,19 +228,20 @@ async def connection_type(api: Api, type_id: str | None) -> JsonObject:
     return {}
 
 
-def health_text(connection: JsonObject, kind: JsonObject) -> str:
+def health_text(connection: JsonObject, kind: JsonObject, hint: Hints) -> str:
     status = connection.get("status")
     if status in (None, HEALTHY):
         return "ok"
+    update = hint("connections_update")
     if kind.get("use_oauth"):
         return (
             f"status {status}: authorization (OAuth) is not complete. The user must open the auth_url returned "
-            "when the connection was created (connections_update with reconnect=true returns a new one); then "
-            f"{WAIT_SCHEMA_READY}."
+            f"when the connection was created ({update} with reconnect=true returns a new one); then "
+            f"{hint(WAIT_SCHEMA_READY)}."
         )
     return (
         f"status {status}: the connection does not work as configured. Check its configuration "
-        "(connections_test_connection), fix it with connections_update, then describe it again."
+        f"({hint('connections_test_connection')}), fix it with {update}, then describe it again."
     )
 
 
@@ -275,24 +277,25 @@ async def offerings(api: Api, connection_id: str, capabilities: JsonObject) -> t
     return found, notes
 
 
-def next_hints(connection_id: str, described: JsonObject) -> list[str]:
+def next_hints(connection_id: str, described: JsonObject, hint: Hints) -> list[str]:
     hints: list[str] = []
     cache = obj(described.get("schema_cache"))
     if cache and not cache.get("ready"):
         hints.append(
-            f"Schema cache not ready: {WAIT_SCHEMA_READY}(connection_ids=['{connection_id}']), then describe again."
+            f"Schema cache not ready: {hint(WAIT_SCHEMA_READY, connection_ids=[connection_id])}, then describe again."
         )
     if described.get("schemas"):
         hints.append(f"Field types of one schema: polytomic://connections/{connection_id}/schemas/{{schema_id}}.")
     if described.get("targets"):
         hints.append(
             f"Target fields (types, identity support): polytomic://connections/{connection_id}/targets/{{target_id}}"
-            "/fields, or model_sync_targets_get_fields."
+            f"/fields, or {hint('model_sync_targets_get_fields')}."
         )
     return hints
 
 
-async def describe(api: Api, connection_id: str) -> JsonObject:
+async def describe(request: RequestContext, connection_id: str) -> JsonObject:
+    api = request.api
     connection = await load_connection(api, connection_id)
     kind = await connection_type(api, type_id_of(connection))
     capabilities = obj(kind.get("capabilities"))
@@ -308,7 +311,7 @@ async def describe(api: Api, connection_id: str) -> JsonObject:
         view["status_error"] = status_error
     described: JsonObject = {
         "connection": view,
-        "health": health_text(connection, kind),
+        "health": health_text(connection, kind, request.hints),
         "capabilities": {
             "source": capabilities.get("source"),
             "destination": capabilities.get("destination"),
@@ -322,7 +325,7 @@ async def describe(api: Api, connection_id: str) -> JsonObject:
         return described
     found, notes = await offerings(api, connection_id, capabilities)
     described.update(found)
-    described["next"] = [*notes, *next_hints(connection_id, described)]
+    described["next"] = [*notes, *next_hints(connection_id, described, request.hints)]
     return described
 
 
@@ -359,7 +362,7 @@ class DescribeConnectionInput(ToolInput):
 
 
 async def describe_connection(args: DescribeConnectionInput, request: RequestContext) -> Payload:
-    return await describe(request.api, args.connection_id.strip())
+    return await describe(request, args.connection_id.strip())
 
 
 DESCRIBE_CONNECTION_TOOL = HandWrittenTool(
