@@ -144,6 +144,6 @@ def left_behind(preview: Preview) -> dict[str, Any]:
     return {
         "deleted": preview.subject.view(),
         "left_behind": [r.view() for r in remains],
-        "note": "These were not deleted. Remove each with the tool named in remove_with (after the user agrees), "
-        "or keep them for other syncs.",
+        "note": "These were not deleted. Remove each with the tool named in remove_with (after the user agrees; "
+        "one that is not listed runs through call_write_operation), or keep them for other syncs.",
     }
