@@ -129,6 +129,7 @@ async def test_a_dry_run_says_exists_would_update_and_would_create_truthfully(sa
     assert statuses(fresh) | {} == {
         "gcs_connection": "would_create",
         "salesforce_connection": "would_create",
+        "csv_file": "exists",  # the sandbox says what the bucket holds before any connection exists
         "model": "would_create",
         "sync": "would_create",
     }
@@ -209,3 +210,19 @@ async def test_an_unanswerable_already_ran_check_starts_nothing(sandbox: Running
     assert result.is_error and payload is not None and payload["status"] == "failed", text_of(result)
     assert payload["steps"][-1]["step"] == "run" and "503" in payload["next"]
     assert transport.starts == 0  # fail closed: no run was started
+
+
+async def test_a_dry_run_names_the_files_when_the_csv_is_not_in_the_bucket(sandbox: RunningSandbox) -> None:
+    async with Client(server(sandbox, "dry-missing-file")) as client:
+        result = await client.call_tool("sync_gcs_csv_to_salesforce", inputs(csv_key="users.csv", dry_run=True))
+        connections = (await client.call_tool("connections_list", {})).structured_content
+    assert result.is_error
+    payload = result.structured_content
+    assert payload is not None and payload["status"] == "invalid_plan"
+    assert payload["steps"][-1] == {
+        "step": "csv_file",
+        "status": "failed",
+        "detail": "'users.csv' not found in the bucket",
+    }
+    assert f"csv_key: {SEED_FILE}" in text_of(result)
+    assert connections is not None and connections["data"] == []  # a dry run creates nothing
