@@ -33,6 +33,7 @@ from tests.seed_setup import (
     SEED_DOMAIN,
     SEED_FILE,
     SERVICE_ACCOUNT_JSON,
+    SeedIds,
     authorize,
     seed_server,
     setup_seed,
@@ -75,6 +76,12 @@ class Agent:
         print(f"\nagent task {task}: {self.calls} calls, {self.tokens} tokens ({' → '.join(self.transcript)})")
         assert self.calls <= max_calls, self.transcript
         assert self.tokens <= max_tokens
+
+
+async def seeded(sandbox: RunningSandbox, key: str, run: bool) -> SeedIds:
+    """The seed's objects in the tenant `key`, set up before the agent's session starts."""
+    async with Client(seed_server(sandbox.base_url, key)) as setup:
+        return await setup_seed(setup, run=run)
 
 
 def seed_rows() -> list[dict[str, str]]:
@@ -131,8 +138,7 @@ async def test_task_1_set_up_the_gcs_to_salesforce_sync(sandbox: RunningSandbox)
 
 async def test_task_2_explain_the_failing_rows(sandbox: RunningSandbox) -> None:
     key = "task-explain"
-    async with Client(seed_server(sandbox.base_url, key)) as setup:
-        seed = await setup_seed(setup)
+    seed = await seeded(sandbox, key, run=True)
     async with Client(seed_server(sandbox.base_url, key)) as client:
         agent = Agent(client)
         found = await agent.call("find_resources", query="High payers", kinds=["syncs"])
@@ -147,8 +153,7 @@ async def test_task_2_explain_the_failing_rows(sandbox: RunningSandbox) -> None:
 
 async def test_task_3_change_the_mapping(sandbox: RunningSandbox) -> None:
     key = "task-mapping"
-    async with Client(seed_server(sandbox.base_url, key)) as setup:
-        seed = await setup_seed(setup, run=False)
+    seed = await seeded(sandbox, key, run=False)
     user = User("accept")
     async with Client(seed_server(sandbox.base_url, key), elicitation_callback=user) as client:
         agent = Agent(client)
@@ -169,8 +174,7 @@ async def test_task_3_change_the_mapping(sandbox: RunningSandbox) -> None:
 
 async def test_task_4_set_up_a_bulk_sync(sandbox: RunningSandbox) -> None:
     key = "task-bulk"
-    async with Client(seed_server(sandbox.base_url, key)) as setup:
-        seed = await setup_seed(setup, run=False)
+    seed = await seeded(sandbox, key, run=False)
     async with Client(seed_server(sandbox.base_url, key)) as client:
         agent = Agent(client)
         found = await agent.call("find_resources", kinds=["connections"])
@@ -194,8 +198,7 @@ async def test_task_4_set_up_a_bulk_sync(sandbox: RunningSandbox) -> None:
 
 async def test_task_5_list_the_syncs_and_their_failures(sandbox: RunningSandbox) -> None:
     key = "task-audit"
-    async with Client(seed_server(sandbox.base_url, key)) as setup:
-        seed = await setup_seed(setup)
+    seed = await seeded(sandbox, key, run=True)
     async with Client(seed_server(sandbox.base_url, key, access_mode="read-only")) as client:
         agent = Agent(client)
         listed = await agent.call("find_resources", kinds=["syncs", "bulk_syncs"])
@@ -206,8 +209,7 @@ async def test_task_5_list_the_syncs_and_their_failures(sandbox: RunningSandbox)
 
 async def test_task_6_delete_a_sync(sandbox: RunningSandbox) -> None:
     key = "task-delete"
-    async with Client(seed_server(sandbox.base_url, key)) as setup:
-        seed = await setup_seed(setup, run=False)
+    seed = await seeded(sandbox, key, run=False)
     user = User("accept")
     async with Client(seed_server(sandbox.base_url, key), elicitation_callback=user) as client:
         agent = Agent(client)

@@ -116,6 +116,12 @@ def target_field_row(field: JsonObject) -> JsonObject:
     return row
 
 
+def execution_ref(execution: Any) -> JsonObject | None:
+    """An execution named by id and status; None when there is none."""
+    found = obj(execution)
+    return {"id": found.get("id"), "status": found.get("status")} if found else None
+
+
 def model_view(model: JsonObject) -> JsonObject:
     return {
         "id": model.get("id"),

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from contextlib import suppress
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated
 
 from mcp.types import ToolAnnotations
 from pydantic import Field
@@ -49,6 +49,7 @@ from polytomic_mcp.tools.views import (
     cache_view,
     connection_row,
     counts_of,
+    execution_ref,
     execution_view,
     identity_mappings,
     items,
@@ -406,11 +407,6 @@ def next_steps(findings: Findings) -> list[str]:
 # -- reporting -------------------------------------------------------------------------
 
 
-def _execution_ref(execution: Any) -> JsonObject | None:
-    execution = obj(execution)
-    return {"id": execution.get("id"), "status": execution.get("status")} if execution else None
-
-
 def sample_note(findings: Findings) -> str | None:
     """Executions list only their first errors: say so when the counts show more."""
     execution = findings.execution or {}
@@ -448,8 +444,8 @@ def report(findings: Findings) -> JsonObject:
     payload: JsonObject = {
         "sync": sync_view,
         "status": {
-            "current_execution": _execution_ref(findings.status.get("current_execution")),
-            "last_execution": _execution_ref(findings.status.get("last_execution")),
+            "current_execution": execution_ref(findings.status.get("current_execution")),
+            "last_execution": execution_ref(findings.status.get("last_execution")),
             "next_execution_time": findings.status.get("next_execution_time"),
         },
         "execution": execution_view(findings.execution) if findings.execution is not None else None,
