@@ -214,6 +214,10 @@ class CsvToSalesforceSetup:
             redirect_url=req.redirect_url,
         )
         self.report.step("salesforce_connection", "created", created.get("id"), f"named {name!r}")
+        if created.get("auth_url"):
+            # In the report at once: if a later step fails, the one sign-in link is not lost with it
+            # (a new one needs a confirmed reconnect).
+            self.report.extra["auth_url"] = created["auth_url"]
         return dict(created), created.get("auth_url")
 
     async def fresh_auth_url(self, connection: dict[str, Any]) -> str | None:
@@ -234,6 +238,7 @@ class CsvToSalesforceSetup:
         self.stage = "salesforce_authorization"
         current = await self.api.data("connections_get", connection_id=connection["id"])
         if current.get("status") == HEALTHY:
+            self.report.extra.pop("auth_url", None)  # signed in: the link is spent
             if answered_oauth(self.context):
                 self.report.step("salesforce_authorization", "checked", connection["id"], "authorized by the user")
             return None
@@ -262,6 +267,7 @@ class CsvToSalesforceSetup:
         if isinstance(outcome, InputRequiredResult):
             return outcome
         if outcome is OAuthOutcome.AUTHORIZED:
+            self.report.extra.pop("auth_url", None)
             self.report.step("salesforce_authorization", "checked", connection["id"], "authorized by the user")
             return None
         self.report.step("salesforce_authorization", "pending", connection["id"])
