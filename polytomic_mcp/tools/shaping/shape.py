@@ -28,6 +28,8 @@ class ShapeOptions:
     list_result: bool = False  # an operation that returns a list: summarise it, honour fields/skip
     fields: list[str] | None = None
     skip: int = 0
+    fenced: bool = True  # False only for results made entirely of the server's own words
+    tables: bool = True  # False: every list stays a list (results whose shape matters, like schemas)
 
 
 def _list_note(total: int, skip: int, omitted: list[str]) -> str | None:
@@ -75,7 +77,7 @@ def shape_payload(payload: dict[str, Any], options: ShapeOptions) -> dict[str, A
 def shaped_result(payload: dict[str, Any], options: ShapeOptions, is_error: bool = False) -> CallToolResult:
     try:
         shaped = shape_payload(payload, options)
-        text = render(shaped)
+        text = render(shaped, fenced=options.fenced, tables=options.tables)
     except Exception:
         logger.exception("shaping a result failed; answering with its plain JSON")
         return plain_result(payload, is_error)
