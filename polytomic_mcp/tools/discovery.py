@@ -170,9 +170,10 @@ class DescribeOperationInput(ToolInput):
 
 
 def catalog_result(payload: Payload, request: RequestContext, tables: bool = True) -> CallToolResult:
-    """A result made only of the catalog's words: shaped and budgeted like any other, but not
-    fenced as untrusted data (nothing in it came from Polytomic or the systems behind it)."""
-    return shaped_result(payload, ShapeOptions(budget=request.settings.result_tokens, fenced=False, tables=tables))
+    """A result made only of the catalog's words: shaped and budgeted like any other, but neither
+    fenced as untrusted data nor masked (nothing in it came from Polytomic or the systems behind it)."""
+    options = ShapeOptions(budget=request.settings.result_tokens, server_words=True, tables=tables)
+    return shaped_result(payload, options)
 
 
 async def describe_operation(args: DescribeOperationInput, request: RequestContext) -> CallToolResult:
