@@ -313,3 +313,17 @@ def test_schemas_inside_other_results_keep_their_shape() -> None:
     assert '  member: {"anyOf":[{"type":"integer"},{"type":"string"}]}' in inside
     assert "a | b\n  1 | 2\n  3 | -" in inside  # data rows still make a table; a missing cell is `-`
     assert "empty: []" in inside
+
+
+def test_a_lookup_names_its_object_from_the_api_before_guessing_from_its_name() -> None:
+    from polytomic_mcp.tools.views import lookup_value_text, referenced_object, target_field_row
+
+    named = {"id": "Partner__c", "association": True, "reference_to": ["Account", "Contact"]}
+    assert referenced_object(named) == "Account or Contact"
+    assert target_field_row(named)["references"] == "Account or Contact"
+    assert referenced_object({"id": "OwnerId", "association": True}) == "User"  # not an "Owner" object
+    assert referenced_object({"id": "AccountId", "source_type": "reference"}) == "Account"
+    custom = {"id": "Region__c", "association": True}
+    assert referenced_object(custom) is None and "references" in target_field_row(custom)
+    assert lookup_value_text(custom) == "the id of an existing record of the object this field looks up, not a name"
+    assert "references" not in target_field_row({"id": "Email", "source_type": "email"})
