@@ -256,3 +256,14 @@ async def test_the_sign_in_link_survives_a_failed_step_after_the_create(sandbox:
         done = (await client.call_tool("sync_gcs_csv_to_salesforce", inputs())).structured_content
     assert done is not None and done["status"] == "ready", done
     assert "auth_url" not in done  # spent once the user signed in
+
+
+async def test_a_plan_mapping_into_a_lookup_says_what_it_takes(sandbox: RunningSandbox) -> None:
+    async with Client(server(sandbox, "plan-lookup")) as client:
+        await set_up(client)
+        mapping = {"last_name": "LastName", "company": "AccountId"}
+        result = await client.call_tool("sync_gcs_csv_to_salesforce", inputs(field_mappings=mapping, dry_run=True))
+    payload = result.structured_content
+    assert payload is not None and payload["status"] == "planned", text_of(result)
+    assert set(payload["plan"]["lookups"]) == {"AccountId"}
+    assert "id of an existing Account record, not its name" in payload["plan"]["lookups"]["AccountId"]

@@ -14,7 +14,13 @@ from polytomic_mcp.client import PolytomicError
 from polytomic_mcp.errors import NotFoundError, PolytomicMcpError, UpstreamError
 from polytomic_mcp.tools.api import Api
 from polytomic_mcp.tools.context import RequestContext
-from polytomic_mcp.tools.tool_names import DIAGNOSE_SYNC, FIND_RESOURCES, RUN_SYNC_AND_WAIT, WAIT_FOR_EXECUTION
+from polytomic_mcp.tools.tool_names import (
+    DESCRIBE_CONNECTION,
+    DIAGNOSE_SYNC,
+    FIND_RESOURCES,
+    RUN_SYNC_AND_WAIT,
+    WAIT_FOR_EXECUTION,
+)
 from polytomic_mcp.tools.views import HEALTHY, JsonObject, execution_ref, items, obj
 from polytomic_mcp.tools.workflow.executions import is_terminal
 from polytomic_mcp.tools.workflow.waiting import Deadline, poll_until
@@ -149,7 +155,8 @@ async def diagnose_bulk(request: RequestContext, sync_id: str, execution_id: str
     elif str(execution.get("status")) in FAILED or bulk_execution_summary(execution).get("failing_schemas"):
         steps.append("Read failing_schemas: each names a source table that did not copy, and why.")
     steps += [
-        f"Connection {row['id']} ({row['role']}) is {row['status']}: fix it in Polytomic."
+        f"The {row['role']} connection {row['id']} is not healthy (its status is in connections): "
+        f"{hint(DESCRIBE_CONNECTION, connection_id=row['id'])} says what to fix."
         for row in connections
         if not row["healthy"]
     ]
