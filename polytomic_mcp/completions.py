@@ -29,6 +29,7 @@ from polytomic_mcp.tools.boundary import error_text
 from polytomic_mcp.tools.context import RequestContext
 from polytomic_mcp.tools.name_match import ranked
 from polytomic_mcp.tools.views import items, obj, type_id_of
+from polytomic_mcp.tools.world import bucket_names, visible_files, visible_world
 
 logger = logging.getLogger("polytomic_mcp.completions")
 
@@ -39,7 +40,7 @@ MAX_CONNECTIONS_SCANNED = 3
 
 Candidate = tuple[str, str]  # (id, name)
 Arguments = dict[str, str]
-CandidateSource = Callable[[Api, Arguments], Awaitable[list[Candidate]]]
+CandidateSource = Callable[[RequestContext, Arguments], Awaitable[list[Candidate]]]
 
 _completion_request: ContextVar[ServerRequestContext[Any, Any] | None] = ContextVar(
     "polytomic_completion_request", default=None
@@ -66,43 +67,48 @@ def _pairs(rows: list[dict[str, Any]]) -> list[Candidate]:
     return [(str(row["id"]), str(row.get("name") or "")) for row in rows if row.get("id")]
 
 
-async def connections(api: Api, _: Arguments) -> list[Candidate]:
-    return _pairs(items(await api.data("connections_list")))
+async def connections(request: RequestContext, _: Arguments) -> list[Candidate]:
+    return _pairs(items(await request.api.data("connections_list")))
 
 
-async def models(api: Api, _: Arguments) -> list[Candidate]:
-    return _pairs(items(await api.data("models_list")))
+async def models(request: RequestContext, _: Arguments) -> list[Candidate]:
+    return _pairs(items(await request.api.data("models_list")))
 
 
-async def syncs(api: Api, _: Arguments) -> list[Candidate]:
-    return _pairs(items(await api.all_pages("model_sync_list", limit=MAX_LISTED)))
+async def syncs(request: RequestContext, _: Arguments) -> list[Candidate]:
+    return _pairs(items(await request.api.all_pages("model_sync_list", limit=MAX_LISTED)))
 
 
-async def connection_types(api: Api, _: Arguments) -> list[Candidate]:
-    return _pairs(items(await api.data("connections_get_types")))
+async def model_and_bulk_syncs(request: RequestContext, arguments: Arguments) -> list[Candidate]:
+    """Both kinds of sync: the workflow tools take either id."""
+    return await syncs(request, arguments) + _pairs(items(await request.api.data("bulk_sync_list")))
 
 
-async def schemas(api: Api, arguments: Arguments) -> list[Candidate]:
+async def connection_types(request: RequestContext, _: Arguments) -> list[Candidate]:
+    return _pairs(items(await request.api.data("connections_get_types")))
+
+
+async def schemas(request: RequestContext, arguments: Arguments) -> list[Candidate]:
     connection_id = arguments.get("connection_id")
     if not connection_id:
         return []
-    source = obj(await api.data("bulk_sync_get_source", connection_id=connection_id))
+    source = obj(await request.api.data("bulk_sync_get_source", connection_id=connection_id))
     return _pairs(items(source.get("schemas")))
 
 
-async def targets(api: Api, arguments: Arguments) -> list[Candidate]:
+async def targets(request: RequestContext, arguments: Arguments) -> list[Candidate]:
     connection_id = arguments.get("connection_id")
     if not connection_id:
         return []
-    return _pairs(items(await api.data("model_sync_targets_list", connection_id=connection_id)))
+    return _pairs(items(await request.api.data("model_sync_targets_list", connection_id=connection_id)))
 
 
-async def executions(api: Api, arguments: Arguments) -> list[Candidate]:
+async def executions(request: RequestContext, arguments: Arguments) -> list[Candidate]:
     """Executions of the sync, newest first; the status stands in for a name."""
     sync_id = arguments.get("sync_id")
     if not sync_id:
         return []
-    runs = items(await api.all_pages("model_sync_executions_list", limit=MAX_EXECUTIONS, sync_id=sync_id))
+    runs = items(await request.api.all_pages("model_sync_executions_list", limit=MAX_EXECUTIONS, sync_id=sync_id))
     runs.sort(key=lambda run: str(run.get("created_at") or ""), reverse=True)
     return [(str(run["id"]), str(run.get("status") or "")) for run in runs if run.get("id")]
 
@@ -111,30 +117,31 @@ async def _connections_of_type(api: Api, type_id: str) -> list[dict[str, Any]]:
     return [row for row in items(await api.data("connections_list")) if type_id_of(row) == type_id]
 
 
-async def gcs_buckets(api: Api, _: Arguments) -> list[Candidate]:
-    buckets = [obj(row.get("configuration")).get("bucket") for row in await _connections_of_type(api, "gcs")]
-    return [(str(bucket), str(bucket)) for bucket in dict.fromkeys(buckets) if bucket]
+async def gcs_buckets(request: RequestContext, _: Arguments) -> list[Candidate]:
+    """Buckets in reach: those GCS connections point at and, in the sandbox, every seeded one."""
+    world = await visible_world(request, with_files=False)
+    return [(name, name) for name in bucket_names(world)]
 
 
-async def gcs_files(api: Api, _: Arguments) -> list[Candidate]:
-    """CSV files (schemas) of the first few GCS connections."""
+async def gcs_files(request: RequestContext, arguments: Arguments) -> list[Candidate]:
+    """Keys of the files in the bucket already chosen, or in every bucket in reach."""
+    world = await visible_world(request, with_files=True)
+    chosen = arguments.get("bucket")
+    keys = visible_files(world, chosen) if chosen else [key for b in world.buckets.values() for key in b.files]
+    return [(key, key) for key in dict.fromkeys(keys)]
+
+
+async def salesforce_objects(request: RequestContext, _: Arguments) -> list[Candidate]:
     found: list[Candidate] = []
-    for row in (await _connections_of_type(api, "gcs"))[:MAX_CONNECTIONS_SCANNED]:
+    for row in (await _connections_of_type(request.api, "salesforce"))[:MAX_CONNECTIONS_SCANNED]:
         try:
-            found.extend(await schemas(api, {"connection_id": str(row.get("id"))}))
-        except PolytomicMcpError:
-            continue  # a connection still caching its schemas offers nothing yet
-    return found
-
-
-async def salesforce_objects(api: Api, _: Arguments) -> list[Candidate]:
-    found: list[Candidate] = []
-    for row in (await _connections_of_type(api, "salesforce"))[:MAX_CONNECTIONS_SCANNED]:
-        try:
-            found.extend(await targets(api, {"connection_id": str(row.get("id"))}))
+            found.extend(await targets(request, {"connection_id": str(row.get("id"))}))
         except PolytomicMcpError:
             continue  # not authorized yet: it has no objects to offer
-    return found
+    if not found:  # no connection offers objects yet: the orgs in reach (sandbox) say which exist
+        world = await visible_world(request, with_files=False)
+        found = [(name, name) for org in world.orgs.values() for name in org.objects]
+    return list(dict.fromkeys(found))
 
 
 # Resource template variables, by name (the same name means the same thing in every template).
@@ -150,7 +157,7 @@ TEMPLATE_ARGUMENTS: dict[str, CandidateSource] = {
 
 # (prompt name, argument) -> candidates.
 PROMPT_ARGUMENTS: dict[tuple[str, str], CandidateSource] = {
-    ("triage_failing_sync", "sync"): syncs,
+    ("triage_failing_sync", "sync"): model_and_bulk_syncs,
     ("setup_bulk_sync", "source_connection"): connections,
     ("setup_bulk_sync", "destination_connection"): connections,
     ("setup_gcs_csv_to_salesforce", "bucket"): gcs_buckets,
@@ -201,8 +208,8 @@ async def complete(
         return EMPTY
     resolved = dict((context.arguments if context else None) or {})
     try:
-        api = RequestContext.of(Context(request_context=request, mcp_server=server)).api
-        candidates = await source(api, resolved)
+        context_of_request = RequestContext.of(Context(request_context=request, mcp_server=server))
+        candidates = await source(context_of_request, resolved)
     except PolytomicMcpError as failure:
         first_line = error_text(failure, "completion").splitlines()[0]
         logger.info("completion of %s found nothing: %s", argument.name, first_line)

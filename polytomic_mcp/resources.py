@@ -14,9 +14,17 @@ polytomic://connections/{connection_id}/schemas/{schema_id}
 polytomic://connections/{connection_id}/targets
     {connection_id, targets[{id, name, modes[id], identity_required_for[id]}]}
 polytomic://connections/{connection_id}/targets/{target_id}/fields
-    {connection_id, target_id, name, modes[id],
-     fields[{id, name, type, required, supports_identity, identity_functions[id]?}]}
-    (identity_functions only on fields that support identity)
+    {connection_id, target_id, name, refreshed_at, modes[id], identity_required_for[id],
+     properties{…the target's own flags}, identity_function_labels{id: label},
+     filter_functions{id: {label, requires_value}}, default_filter_functions[id],
+     fields[{id, name, type, required, supports_identity, identity_functions[id]?,
+             values[text]?, references?, takes?, source_type, createable, updateable,
+             filterable, encryptable, association, multiple_associations,
+             filter_functions[id]?, description?}]}
+    (the complete picture; model_sync_targets_get_fields gives the essentials. identity_functions
+    only on fields that support identity; values on picklists the API lists values for;
+    references/takes on lookups: the object they point at and what value they take;
+    filter_functions only where a field's differ from default_filter_functions)
 polytomic://models/{model_id}
     {id, name, connection_id, configuration, identifier, fields[{name, type}]}
 polytomic://syncs/{sync_id}
@@ -73,7 +81,7 @@ from polytomic_mcp.tools.views import (
     schema_row,
     sync_problems,
     sync_summary,
-    target_field_row,
+    target_field_details,
     target_object_row,
 )
 
@@ -162,12 +170,17 @@ async def target_fields(api: Api, connection_id: str, target_id: str) -> JsonObj
     hint = f"List target objects with polytomic://connections/{connection_id}/targets, or complete target_id."
     with api_failures(f"target object in connection {connection_id}:", target_id, hint):
         target = obj(await api.data("model_sync_targets_get_fields", connection_id=connection_id, target=target_id))
+    modes = items(target.get("modes"))
     return {
         "connection_id": connection_id,
         "target_id": target.get("id") or target_id,
         "name": target.get("name"),
-        "modes": [mode.get("mode") or mode.get("id") for mode in items(target.get("modes"))],
-        "fields": [target_field_row(field) for field in items(target.get("fields"))],
+        "refreshed_at": target.get("refreshed_at"),
+        "modes": [mode.get("mode") or mode.get("id") for mode in modes],
+        "identity_required_for": [
+            mode.get("mode") or mode.get("id") for mode in modes if mode.get("requires_identity")
+        ],
+        **target_field_details(target),
     }
 
 
@@ -299,7 +312,7 @@ def register_resources(server: MCPServer[Any]) -> None:
         "polytomic://connections/{connection_id}/targets/{target_id}/fields",
         name="target_fields",
         title="Target fields",
-        description="Fields of one target object: type, required, identity support and functions.",
+        description="Every detail of one target object's fields: types, identity, picklists, lookups, filters.",
         mime_type=JSON,
     )
     async def read_target_fields(connection_id: str, target_id: str, ctx: SdkContext) -> str:

@@ -63,7 +63,8 @@ def assert_rendered(result: Any) -> None:
     """The text block is the fenced rendering of the structured payload (not a second JSON copy).
 
     Every top-level member of the payload is named in the text, the data sits inside an
-    `<untrusted-data-…>` fence, and the server's own guidance (`next`) comes after it.
+    `<untrusted-data-…>` fence, and the server's own guidance (`next`, `next_steps`, `reason`,
+    `note`, `cut`) comes after it.
     """
     text = "".join(getattr(block, "text", "") for block in result.content)
     payload = result.structured_content
@@ -73,8 +74,8 @@ def assert_rendered(result: Any) -> None:
     assert f"</{tag}>" in text
     fenced, _, after = text.partition(f"</{tag}>")
     for key in payload:
-        if key in ("next", "note", "cut"):
-            assert f"{key}: " in after
+        if key in ("next", "next_steps", "reason", "note", "cut"):
+            assert f"\n{key}:" in after, key
         elif len(json.dumps(payload)) > 1200:  # rendered as lines: members are named
             assert key in fenced, key
 

@@ -129,6 +129,7 @@ async def test_a_dry_run_says_exists_would_update_and_would_create_truthfully(sa
     assert statuses(fresh) | {} == {
         "gcs_connection": "would_create",
         "salesforce_connection": "would_create",
+        "csv_file": "exists",  # the sandbox says what the bucket holds before any connection exists
         "model": "would_create",
         "sync": "would_create",
     }
@@ -209,3 +210,60 @@ async def test_an_unanswerable_already_ran_check_starts_nothing(sandbox: Running
     assert result.is_error and payload is not None and payload["status"] == "failed", text_of(result)
     assert payload["steps"][-1]["step"] == "run" and "503" in payload["next"]
     assert transport.starts == 0  # fail closed: no run was started
+
+
+async def test_a_dry_run_names_the_files_when_the_csv_is_not_in_the_bucket(sandbox: RunningSandbox) -> None:
+    async with Client(server(sandbox, "dry-missing-file")) as client:
+        result = await client.call_tool("sync_gcs_csv_to_salesforce", inputs(csv_key="users.csv", dry_run=True))
+        connections = (await client.call_tool("connections_list", {})).structured_content
+    assert result.is_error
+    payload = result.structured_content
+    assert payload is not None and payload["status"] == "invalid_plan"
+    assert payload["steps"][-1] == {
+        "step": "csv_file",
+        "status": "failed",
+        "detail": "'users.csv' not found in the bucket",
+    }
+    assert f"csv_key: {SEED_FILE}" in text_of(result)
+    assert connections is not None and connections["data"] == []  # a dry run creates nothing
+
+
+class FirstConnectionReadFails(httpx.AsyncHTTPTransport):
+    """The real transport, except that reading a connection answers 503 until `heal` is called:
+    the Salesforce connection is created, then the read-back fails."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.broken = True
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if self.broken and request.method == "GET" and path.startswith("/api/connections/") and path.count("/") == 3:
+            return httpx.Response(503, json={"status": 503, "message": "unavailable", "key": "unavailable"})
+        return await super().handle_async_request(request)
+
+
+async def test_the_sign_in_link_survives_a_failed_step_after_the_create(sandbox: RunningSandbox) -> None:
+    transport = FirstConnectionReadFails()
+    settings = Settings(api_key="link-kept", sandbox=True, poll_interval=0.01, max_retries=1, retry_budget=2)
+    async with Client(build_server(settings, sandbox.base_url, transport)) as client:
+        failed = await client.call_tool("sync_gcs_csv_to_salesforce", inputs())
+        transport.broken = False
+        payload = failed.structured_content
+        assert failed.is_error and payload is not None and payload["status"] == "failed", text_of(failed)
+        assert payload["steps"][-1]["step"] == "salesforce_authorization"
+        await authorize(payload["auth_url"])  # the user opens the link the failed answer still carries
+        done = (await client.call_tool("sync_gcs_csv_to_salesforce", inputs())).structured_content
+    assert done is not None and done["status"] == "ready", done
+    assert "auth_url" not in done  # spent once the user signed in
+
+
+async def test_a_plan_mapping_into_a_lookup_says_what_it_takes(sandbox: RunningSandbox) -> None:
+    async with Client(server(sandbox, "plan-lookup")) as client:
+        await set_up(client)
+        mapping = {"last_name": "LastName", "company": "AccountId"}
+        result = await client.call_tool("sync_gcs_csv_to_salesforce", inputs(field_mappings=mapping, dry_run=True))
+    payload = result.structured_content
+    assert payload is not None and payload["status"] == "planned", text_of(result)
+    assert set(payload["plan"]["lookups"]) == {"AccountId"}
+    assert "id of an existing Account record, not its name" in payload["plan"]["lookups"]["AccountId"]

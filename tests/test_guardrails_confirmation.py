@@ -63,7 +63,9 @@ async def test_accepting_user_deletes_and_the_answer_lists_what_remains(
     assert payload is not None and payload["deleted"]["id"] == seed.sync_id
     left = {row["id"]: row for row in payload["left_behind"]}
     assert set(left) == {seed.model_id, seed.gcs_connection_id, seed.salesforce_connection_id}
-    assert left[seed.model_id]["remove_with"] == f"models_delete(id={seed.model_id})"
+    assert left[seed.model_id]["remove_with"] == f"models_delete(model_id='{seed.model_id}')"
+    gcs = seed.gcs_connection_id
+    assert left[gcs]["remove_with"] == f"connections_delete(connection_id='{gcs}')"
     assert "were not deleted" in text_of(result)
 
 

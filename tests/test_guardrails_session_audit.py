@@ -99,7 +99,7 @@ async def test_every_write_is_one_audit_line_without_secrets(
         ("connections_create", "ok", "not_required"),
         ("connections_delete", "ok", "confirmed"),
         ("webhooks_delete", "refused", "not_required"),
-        ("connections_delete", "asked", "not_required"),
+        ("connections_delete", "asked", "asked"),  # the question is out: never "not_required"
         ("connections_delete", "not_confirmed", "declined"),
         ("models_create", "error", "not_required"),
     ]

@@ -52,7 +52,7 @@ def test_the_readme_is_for_users_first_and_links_the_rest() -> None:
     headings = [line for line in README.splitlines() if line.startswith("## ")]
     assert headings[:3] == ["## Set up and go", "## Install", "## Connect a client"]
     assert "Python 3.11" in README.split("<!-- main-command -->")[0], "prerequisites come before the commands"
-    for doc in ("docs/tools.md", "docs/sandbox.md", "docs/development.md"):
+    for doc in ("docs/tools.md", "docs/safety.md", "docs/reliability.md", "docs/sandbox.md", "docs/development.md"):
         assert f"]({doc})" in README, doc
     assert len(README.splitlines()) < 300, "sandbox internals and the development guide live in docs/"
 

@@ -265,10 +265,26 @@ async def test_prompt_arguments_complete(sandbox: RunningSandbox, mode: Mode) ->
     assert triage == [seed.sync_id]
     assert source == [seed.gcs_connection_id]
     assert destination == [seed.salesforce_connection_id]
-    assert bucket == [SEED_BUCKET]
+    assert sorted(bucket) == ["empty-bucket", SEED_BUCKET]  # every bucket in reach, the empty one too
     assert csv_key == [SEED_FILE]
     assert salesforce_object == ["Lead"]
     assert not_an_id == []
+
+
+async def test_prompt_arguments_complete_from_the_world_before_any_connection(sandbox: RunningSandbox) -> None:
+    setup = prompt("setup_gcs_csv_to_salesforce")
+    async with Client(seed_server(sandbox.base_url, tenant())) as client:
+        bucket = await complete(client, setup, "bucket", "sand")
+        csv_key = await complete(client, setup, "csv_key", "high", bucket=SEED_BUCKET)
+        in_empty_bucket = await complete(client, setup, "csv_key", "", bucket="empty-bucket")
+        salesforce_object = await complete(client, setup, "salesforce_object", "con")
+        created = await client.call_tool("connections_list", {})
+
+    assert created.structured_content is not None and created.structured_content["data"] == []
+    assert bucket == [SEED_BUCKET]
+    assert csv_key == [SEED_FILE]
+    assert in_empty_bucket == []
+    assert salesforce_object == ["Contact"]
 
 
 async def test_completions_never_fail(sandbox: RunningSandbox) -> None:

@@ -103,9 +103,8 @@ async def test_data_is_fenced_and_guidance_stays_outside(sandbox: RunningSandbox
     fenced = FENCE.search(text)
     assert fenced is not None and injected in fenced.group(2)
     assert injected not in text[fenced.end() :]
-    guided = FENCE.search(text_of(searched))
-    assert guided is not None and "next:" not in guided.group(2)
-    assert text_of(searched)[guided.end() :].startswith("\nnext: ")  # the server's guidance follows the fence
+    # search_operations answers from the catalog alone: nothing to fence, the guidance on its own line.
+    assert FENCE.search(text_of(searched)) is None and "\nnext: Inputs: describe_operation" in text_of(searched)
     error = text_of(missing)
     assert missing.is_error and "404" in error
     assert FENCE.search(error) is not None  # Polytomic's message is data too

@@ -2,13 +2,14 @@
 
 One unique value is written into every sensitive member of every connection type the
 sandbox offers (at any depth: a webhook's `basic.password`, `header.value`), into a
-service-account JSON, and into webhook `headers` and `query` values (`Authorization: Bearer
-…`, an API key passed as a query parameter). Then every read path is taken, through a stdio
-server subprocess logging at DEBUG: the create results, get, list (all fields), update
-echoes, describe_connection, find_resources, the connection resources, and the error paths
-(a configuration sent as JSON text, a missing required member, an unknown member, a
-composite given the canary as its service account). Every text, structured result and the
-whole stderr log are searched: zero appearances.
+service-account JSON, into webhook `headers` and `query` values (`Authorization: Bearer …`,
+an API key passed as a query parameter), and into a Polytomic webhook's signing `secret`.
+Then every read path is taken, through a stdio server subprocess logging at DEBUG: the
+create results, get, list (all fields), update echoes, describe_connection, find_resources,
+the connection resources, webhook get, list and update (its confirmation preview), and the
+error paths (a configuration sent as JSON text, a missing required member, an unknown
+member, a composite given the canary as its service account). Every text, structured result
+and the whole stderr log are searched: zero appearances.
 """
 
 from __future__ import annotations
@@ -133,6 +134,14 @@ async def test_the_canary_appears_nowhere(tmp_path: Any) -> None:
             listed = await call("connections_list", {"fields": ["*"]})
             assert len(listed.structured_content["data"]) == len(TYPES)
             await call("find_resources", {"query": "canary"})
+            # Polytomic's own webhooks: their signing secret is a secret too.
+            webhook = await call("webhooks_create", {"endpoint": "https://hooks.example.com/events", "secret": CANARY})
+            assert not webhook.is_error, collected(webhook)[:300]
+            webhook_id = webhook.structured_content["data"]["id"]
+            await call("webhooks_get", {"webhook_id": webhook_id})
+            await call("webhooks_list", {})
+            replaced = {"webhook_id": webhook_id, "endpoint": "https://hooks.example.com/v2", "secret": CANARY}
+            await call("webhooks_update", replaced)
             # Error paths, each carrying the canary in what was sent.
             postgres = canary_configurations()["postgresql"]
             errors = [
@@ -169,3 +178,4 @@ async def test_the_canary_appears_nowhere(tmp_path: Any) -> None:
     leaks = [text[max(text.index(CANARY) - 300, 0) : text.index(CANARY) + 50] for text in seen if CANARY in text]
     assert leaks == [], leaks[:3]
     assert log.count(CANARY) == 0
+    print(f"\nsecret canary: {len(seen)} results read, {len(log.splitlines())} log lines, 0 appearances")

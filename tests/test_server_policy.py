@@ -49,6 +49,9 @@ async def test_read_only_lists_only_read_only_operations(mode: str) -> None:
     listed_operations = {name for name in listed if name in operation_names}
     assert listed_operations == {t.name for t in operation_tools() if t.read_only}
     assert all(listed[name].annotations.read_only_hint for name in listed_operations)
+    # Every listed tool, hand-written ones too, is truthfully read-only; the write runner is gone.
+    assert all(tool.annotations is not None and tool.annotations.read_only_hint for tool in listed.values())
+    assert "call_write_operation" not in listed and "call_read_operation" in listed
 
 
 async def test_full_access_lists_every_operation_with_all_toolsets_uncapped() -> None:

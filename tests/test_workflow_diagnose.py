@@ -189,9 +189,10 @@ async def test_console_log_stands_in_when_errors_are_not_listed(sandbox: Running
     settings = Settings(api_key=key, sandbox=True)
     http = PolytomicClient(base_url=sandbox.base_url)
     try:
-        api = RequestContext.direct(settings, http).api
+        request = RequestContext.direct(settings, http)
+        api = request.api
         unlisted = {**seed.execution, "errors": []}
-        findings = Findings(sync={"id": seed.sync_id}, status={}, runs=[], execution=unlisted)
+        findings = Findings(sync={"id": seed.sync_id}, status={}, runs=[], execution=unlisted, hint=request.hints)
         await read_errors(api, seed.sync_id, unlisted, findings)
     finally:
         await http.aclose()

@@ -54,7 +54,7 @@ async def test_names_rank_exact_then_prefix_then_word_then_substring(sandbox: Ru
     names = ["Presales team", "EU sales", "Marketing", "Sales ops", "sales"]
     async with Client(seed_server(sandbox.base_url, tenant()), mode=mode) as client:
         ids = {name: await create_gcs_connection(client, name=name) for name in names}
-        found = await call_ok(client, "find_resources", query="Sales")
+        found = await call_ok(client, "find_resources", query="Sales", kinds=["connections"])
 
     assert [row["name"] for row in found["results"]] == ["sales", "Sales ops", "EU sales", "Presales team"]
     assert found["total_matches"] == 4
@@ -83,14 +83,45 @@ async def test_kinds_filter_limit_and_ids(sandbox: RunningSandbox) -> None:
             "name": "High payers to Salesforce",
             "target_object": "Contact",
             "active": True,
+            "running": False,
+            "last_run": None,  # never ran
         }
     ]
-    assert {row["kind"] for row in everything["results"]} == {"connection", "model", "sync"}
-    assert everything["total_matches"] == 4
+    kinds = {row["kind"] for row in everything["results"]}
+    assert kinds == {"connection", "model", "sync", "bucket", "file", "salesforce_org"}
+    assert everything["total_matches"] == 8  # 2 connections, model, sync, 2 buckets, file, org
     assert len(limited["results"]) == 2
-    assert limited["more"].startswith("2 more matches not shown")
+    assert limited["more"].startswith("6 more matches not shown")
     assert [row["id"] for row in by_id["results"]] == [seed.model_id]
     assert nothing == {"results": [], "total_matches": 0}
+
+
+async def test_syncs_show_their_last_run_and_the_world_is_found_by_name(sandbox: RunningSandbox) -> None:
+    async with Client(seed_server(sandbox.base_url, tenant())) as client:
+        seed = await setup_seed(client, run=True)
+        syncs = await call_ok(client, "find_resources", kinds=["syncs"])
+        users = await call_ok(client, "find_resources", query="users", kinds=["files"])
+        exports = await call_ok(client, "find_resources", query="exports", kinds=["buckets"])
+        acme = await call_ok(client, "find_resources", query="acme", kinds=["salesforce_orgs"])
+
+    assert seed.execution is not None
+    row = syncs["results"][0]
+    counts = seed.execution["counts"]
+    assert row["running"] is False
+    assert row["last_run"] == {
+        "id": seed.execution_id,
+        "status": seed.execution["status"],
+        "finished_at": seed.execution["completed_at"],
+        "records": counts["total"],
+        "errors": counts["error"],
+    }
+    assert users["results"] == [{"kind": "file", "name": SEED_FILE, "bucket": "sandbox-exports"}]
+    bucket = exports["results"][0]
+    assert bucket["name"] == "sandbox-exports" and bucket["connection_ids"] == [seed.gcs_connection_id]
+    assert bucket["files"] == [SEED_FILE]
+    org = acme["results"][0]
+    assert org["kind"] == "salesforce_org" and org["name"] == "acme.my.salesforce.com"
+    assert org["connection_ids"] == [seed.salesforce_connection_id] and "Contact" in org["objects"]
 
 
 async def test_unknown_kind_is_rejected(sandbox: RunningSandbox) -> None:

@@ -171,8 +171,7 @@ async def step_by_step(client: Client, printer: Printer, seen: Observed) -> None
     email = next(f for f in target["data"]["fields"] if f["id"] == "Email")
     seen.target_field_types = {f["id"]: str(f.get("type", "")) for f in target["data"]["fields"]}
     printer.detail(
-        f"Email supports identity: {email['supports_identity']} "
-        f"({', '.join(f['id'] for f in email.get('identity_functions') or [])})"
+        f"Email supports identity: {email['supports_identity']} ({', '.join(email.get('identity_functions') or [])})"
     )
 
     printer.step("6. model_sync_create: updateOrCreate on email")

@@ -11,7 +11,8 @@ A line is written for every write the server is asked to make, whatever became o
 --deny or safe mode; `error` says which), not_confirmed, or asked (a 2026-07-28 client was
 sent the confirmation question; its answer comes with the retry, which writes its own line).
 `confirmation` is confirmed, declined, cancelled, timed_out, expired, unsupported,
-no_channel, not_required (not destructive) or disabled (`--confirm-destructive never`).
+no_channel, asked (the question is out, with outcome asked), not_required (not destructive)
+or disabled (`--confirm-destructive never`).
 Arguments are masked: every secret-named member, whatever its type, and every value inside a
 configuration, credentials, params, headers or query member (their member names stay);
 `session` and `key` are fingerprints (a hash), never the session id or the key.

@@ -53,6 +53,7 @@ class Outcome(StrEnum):
     EXPIRED = "expired"
     UNSUPPORTED = "unsupported"
     NO_CHANNEL = "no_channel"
+    ASKED = "asked"  # a 2026-07-28 client was sent the question; the retry carries the answer
     NOT_REQUIRED = "not_required"
     DISABLED = "disabled"
 

@@ -166,8 +166,8 @@ class Guard:
                 outcome = await self.confirm(operation.name, arguments, preview)
             elif operation.destructive:
                 outcome = Outcome.DISABLED
-        except InputRequired:
-            self._audit(tool, arguments, "asked", outcome)
+        except InputRequired:  # only confirm() asks here: the line must not say no confirmation was needed
+            self._audit(tool, arguments, "asked", Outcome.ASKED)
             raise
         except NotConfirmedError as refused:
             self._audit(tool, arguments, "not_confirmed", _outcome_of(refused, outcome))
@@ -201,7 +201,7 @@ class Guard:
         self._previews[digest] = preview
         if not self.scope.confirm_destructive:
             return Outcome.DISABLED
-        self.span.set("confirmation", "asked")
+        self.span.set("confirmation", Outcome.ASKED.value)
         outcome = await self._ask(digest, preview)
         self.span.set("confirmation", outcome.value)
         if outcome is not Outcome.CONFIRMED:

@@ -70,6 +70,15 @@ class ObjectRef:
         return {"kind": self.kind, "id": self.id, "name": clean_text(self.name) if self.name else None}
 
 
+# The delete tools named in remove_with, and the name of the id argument each takes.
+REMOVE_ARGUMENT = {
+    "models_delete": "model_id",
+    "model_sync_delete": "sync_id",
+    "bulk_sync_delete": "bulk_sync_id",
+    "connections_delete": "connection_id",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Related:
     """An object tied to the subject: the subject `uses` it, or it is `used_by` the subject; `role` says how."""
@@ -85,7 +94,7 @@ class Related:
     def view(self) -> dict[str, Any]:
         out = {**self.ref.view(), "relation": self.relation, "role": self.role}
         if self.remove_with and self.ref.id:
-            out["remove_with"] = f"{self.remove_with}(id={self.ref.id})"
+            out["remove_with"] = f"{self.remove_with}({REMOVE_ARGUMENT[self.remove_with]}='{self.ref.id}')"
         return out
 
 

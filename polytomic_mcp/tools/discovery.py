@@ -18,6 +18,8 @@ from polytomic_mcp.tools.context import RequestContext
 from polytomic_mcp.tools.definition import HandWrittenTool, Payload, ToolInput
 from polytomic_mcp.tools.operations.search import operation_search
 from polytomic_mcp.tools.operations.tools import OperationTool
+from polytomic_mcp.tools.schema_shaping import BRIEF_NOTE
+from polytomic_mcp.tools.shaping.shape import ShapeOptions, shaped_result
 from polytomic_mcp.tools.tool_names import (
     CALL_READ_OPERATION,
     CALL_WRITE_OPERATION,
@@ -86,11 +88,12 @@ def describe(tool: OperationTool, request: RequestContext) -> dict[str, Any]:
     op = tool.operation
     state = request.state
     allowed = request.allows(tool)
+    brief_listing = tool.description.endswith(BRIEF_NOTE)
     described: dict[str, Any] = {
         "tool": tool.name,
         "method": op.method,
         "path": op.path,
-        "purpose": tool.description,
+        "purpose": tool.description.removesuffix(BRIEF_NOTE).rstrip(),
         "toolset": tool.toolset,
         "listed": state.selection.selects(op),
         "safety": {
@@ -113,6 +116,11 @@ def describe(tool: OperationTool, request: RequestContext) -> dict[str, Any]:
         described["background_work"] = {"poll": op.async_info.poll, "done_when": op.async_info.done_when}
     if op.notes:
         described["notes"] = list(op.notes)
+    if brief_listing:
+        described["note"] = (
+            "input_schema is the full schema arguments are checked against; tools/list shows this tool "
+            "with its rarely used nested members cut to their bare type"
+        )
     return described
 
 
@@ -122,7 +130,7 @@ class SearchOperationsInput(ToolInput):
     limit: Annotated[int, Field(ge=1, le=25)] = 8
 
 
-async def search_operations(args: SearchOperationsInput, request: RequestContext) -> Payload:
+async def search_operations(args: SearchOperationsInput, request: RequestContext) -> CallToolResult:
     if args.toolset is not None and args.toolset not in ALL_TOOLSETS:
         expected = f"unknown {args.toolset!r}; expected one of: {', '.join(ALL_TOOLSETS)}"
         raise InvalidArgumentsError(SEARCH_OPERATIONS, [ArgumentProblem("toolset", expected)])
@@ -139,9 +147,14 @@ async def search_operations(args: SearchOperationsInput, request: RequestContext
         for hit in hits
     ]
     if not rows:
-        return {"results": [], "next": "No operation matches these words; try other or fewer words."}
-    runners = f"{CALL_READ_OPERATION} (reads) or {CALL_WRITE_OPERATION} (writes)"
-    return {"results": rows, "next": f"Inputs: {DESCRIBE_OPERATION}. Unlisted ones run through {runners}."}
+        return catalog_result(
+            {"results": [], "next": "No operation matches these words; try other or fewer words."}, request
+        )
+    listed = request.hints.listed
+    runners = [f"{name} ({kind})" for name, kind in ((CALL_READ_OPERATION, "reads"), (CALL_WRITE_OPERATION, "writes"))]
+    reachable = [text for text in runners if text.split(" ")[0] in listed]
+    through = f" Unlisted ones run through {' or '.join(reachable)}." if reachable else ""
+    return catalog_result({"results": rows, "next": f"Inputs: {DESCRIBE_OPERATION}.{through}"}, request)
 
 
 SEARCH_OPERATIONS_TOOL = HandWrittenTool(
@@ -158,8 +171,16 @@ class DescribeOperationInput(ToolInput):
     operation: Annotated[str, Field(description="Tool name from search_operations.")]
 
 
-async def describe_operation(args: DescribeOperationInput, request: RequestContext) -> Payload:
-    return describe(_lookup(request, args.operation), request)
+def catalog_result(payload: Payload, request: RequestContext, tables: bool = True) -> CallToolResult:
+    """A result made only of the catalog's words: shaped and budgeted like any other, but neither
+    fenced as untrusted data nor masked (nothing in it came from Polytomic or the systems behind it)."""
+    options = ShapeOptions(budget=request.settings.result_tokens, server_words=True, tables=tables)
+    return shaped_result(payload, options)
+
+
+async def describe_operation(args: DescribeOperationInput, request: RequestContext) -> CallToolResult:
+    # tables=False: the input schema and the example keep their exact shape in the text.
+    return catalog_result(describe(_lookup(request, args.operation), request), request, tables=False)
 
 
 DESCRIBE_OPERATION_TOOL = HandWrittenTool(

@@ -10,7 +10,7 @@ from mcp.types import CallToolResult, TextContent
 from polytomic_mcp.catalog import Operation
 from polytomic_mcp.client import PolytomicError
 from polytomic_mcp.tokens import compact_json
-from polytomic_mcp.tools.shaping.render import fence
+from polytomic_mcp.tools.shaping.render import TRUSTED_KEYS, fence
 from polytomic_mcp.tools.shaping.sanitize import clean_text
 
 NEXT_STEPS: dict[int, str] = {
@@ -69,10 +69,15 @@ def next_page_token(operation: Operation, body: Any) -> str | None:
     return str(token) if isinstance(token, str | int) and token != "" else None
 
 
+# Top-level members the server speaks through (rendered outside the untrusted-data fence); an
+# upstream envelope member of the same name is kept under `upstream_<name>`, inside it.
+SERVER_MEMBERS = frozenset(TRUSTED_KEYS)
+
+
 def structured_payload(operation: Operation, status: int, body: Any, location: str | None) -> dict[str, Any]:
     """`{data, next_page_token?, job?, …}` from an API envelope."""
     if isinstance(body, dict) and "data" in body:
-        payload = {k: v for k, v in body.items() if k != "pagination"}
+        payload = {(f"upstream_{k}" if k in SERVER_MEMBERS else k): v for k, v in body.items() if k != "pagination"}
     elif body is None:
         payload = {"data": None, "status": status}
         if location:

@@ -103,7 +103,71 @@ def target_object_row(target: JsonObject) -> JsonObject:
     }
 
 
-def target_field_row(field: JsonObject) -> JsonObject:
+# Members some destinations use to name the object a lookup field points at.
+REFERENCE_MEMBERS = ("reference_to", "referenceTo", "references", "referenced_object", "related_object")
+# Salesforce's standard lookups whose object is not their name without `Id`.
+KNOWN_LOOKUPS = {
+    "OwnerId": "User",
+    "CreatedById": "User",
+    "LastModifiedById": "User",
+    "ReportsToId": "Contact",
+    "RecordTypeId": "RecordType",
+}
+MAX_PICKLIST_VALUES = 25
+PICKLIST_TYPES = frozenset({"picklist", "multipicklist", "enum", "enumeration"})
+
+
+def _named_object(value: Any) -> str | None:
+    if isinstance(value, list):
+        names = [str(v) for v in value if isinstance(v, str) and v]
+        return " or ".join(names) or None
+    return value if isinstance(value, str) and value else None
+
+
+def is_lookup(field: JsonObject) -> bool:
+    """A field whose value is the id of another record (a Salesforce lookup, an association)."""
+    if field.get("association") or str(field.get("source_type") or "").lower() in ("reference", "lookup"):
+        return True
+    return any(_named_object(field.get(member)) for member in REFERENCE_MEMBERS)
+
+
+def referenced_object(field: JsonObject) -> str | None:
+    """The object a lookup field points at: as the API names it, else from the field's id
+    (`AccountId` → Account); None when neither says."""
+    for member in REFERENCE_MEMBERS:
+        named = _named_object(field.get(member))
+        if named:
+            return named
+    ident = str(field.get("id") or "")
+    if ident in KNOWN_LOOKUPS:
+        return KNOWN_LOOKUPS[ident]
+    if ident.endswith("Id") and len(ident) > 2 and not ident.endswith("__c"):
+        return ident[:-2]
+    return None
+
+
+def lookup_value_text(field: JsonObject) -> str:
+    """What a lookup field takes, in words an agent can act on."""
+    target = referenced_object(field)
+    if target:
+        return f"the id of an existing {target} record, not its name"
+    return "the id of an existing record of the object this field looks up, not a name"
+
+
+def picklist_values(field: JsonObject) -> list[str] | None:
+    """The values a picklist field accepts, when the API lists them."""
+    values = [
+        str(entry.get("value") if entry.get("value") is not None else entry.get("label"))
+        for entry in items(field.get("values"))
+        if entry.get("value") is not None or entry.get("label") is not None
+    ]
+    return values or None
+
+
+def target_field_row(field: JsonObject, max_values: int | None = MAX_PICKLIST_VALUES) -> JsonObject:
+    """What choosing a target field takes: type, required, identity support, picklist values,
+    the object a lookup points at, and whether it can be written. Members that say nothing
+    are left out."""
     row: JsonObject = {
         "id": field.get("id"),
         "name": field.get("name"),
@@ -111,9 +175,96 @@ def target_field_row(field: JsonObject) -> JsonObject:
         "required": bool(field.get("required")),
         "supports_identity": bool(field.get("supports_identity")),
     }
+    source_type = field.get("source_type")
+    if source_type and source_type != field.get("type"):
+        row["source_type"] = source_type
     if row["supports_identity"]:
         row["identity_functions"] = [fn.get("id") for fn in items(field.get("identity_functions"))]
+    values = picklist_values(field)
+    if values is not None:
+        row["values"] = values[:max_values]
+        if len(row["values"]) < len(values):
+            row["values_total"] = len(values)
+    if is_lookup(field):
+        row["references"] = referenced_object(field)
+    if field.get("createable") is False and field.get("updateable") is False:
+        row["read_only"] = True
+    elif field.get("createable") is False or field.get("updateable") is False:
+        row["createable" if field.get("createable") is False else "updateable"] = False
     return row
+
+
+def execution_ref(execution: Any) -> JsonObject | None:
+    """An execution named by id and status; None when there is none."""
+    found = obj(execution)
+    return {"id": found.get("id"), "status": found.get("status")} if found else None
+
+
+def target_fields_view(target: JsonObject) -> JsonObject:
+    """A target object's fields, essentials only (model_sync_targets_get_fields's result)."""
+    return {
+        "id": target.get("id"),
+        "name": target.get("name"),
+        "refreshed_at": target.get("refreshed_at"),
+        "modes": [
+            {
+                "mode": mode.get("mode") or mode.get("id"),
+                "requires_identity": mode.get("requires_identity"),
+                "description": mode.get("description"),
+            }
+            for mode in items(target.get("modes"))
+        ],
+        "fields": [target_field_row(field) for field in items(target.get("fields"))],
+    }
+
+
+def _filter_ids(field: JsonObject) -> list[str]:
+    return [str(fn.get("id")) for fn in items(field.get("filter_functions"))]
+
+
+def target_field_details(target: JsonObject) -> JsonObject:
+    """Everything else the API says about a target's fields, each fact once: filter and identity
+    functions are described once, the filter functions most fields share are named once
+    (`default_filter_functions`), and a field lists its own only when they differ."""
+    fields = items(target.get("fields"))
+    sets = [tuple(_filter_ids(field)) for field in fields]
+    common = max(set(sets), key=sets.count) if sets else ()
+    legend: dict[str, JsonObject] = {}
+    labels: dict[str, Any] = {}
+    for field in fields:
+        for fn in items(field.get("filter_functions")):
+            legend.setdefault(str(fn.get("id")), {"label": fn.get("label"), "requires_value": fn.get("requires_value")})
+        for fn in items(field.get("identity_functions")):
+            labels.setdefault(str(fn.get("id")), fn.get("label"))
+    rows: list[JsonObject] = []
+    for field, own in zip(fields, sets, strict=True):
+        row = target_field_row(field, max_values=None)
+        row.update(
+            {
+                "source_type": field.get("source_type"),
+                "createable": field.get("createable"),
+                "updateable": field.get("updateable"),
+                "filterable": field.get("filterable"),
+                "encryptable": field.get("encryptable"),
+                "association": field.get("association"),
+                "multiple_associations": field.get("multiple_associations"),
+            }
+        )
+        row.pop("read_only", None)
+        if is_lookup(field):
+            row["takes"] = lookup_value_text(field)
+        if own != common:
+            row["filter_functions"] = list(own)
+        if field.get("description"):
+            row["description"] = field.get("description")
+        rows.append(row)
+    return {
+        "properties": obj(target.get("properties")),
+        "identity_function_labels": labels,
+        "filter_functions": legend,
+        "default_filter_functions": list(common),
+        "fields": rows,
+    }
 
 
 def model_view(model: JsonObject) -> JsonObject:

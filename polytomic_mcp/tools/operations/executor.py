@@ -24,6 +24,7 @@ from polytomic_mcp.tools.operations.input_schema import returns_list
 from polytomic_mcp.tools.operations.tools import OperationTool
 from polytomic_mcp.tools.operations.wire import fill_path, wire_problems
 from polytomic_mcp.tools.results import structured_payload
+from polytomic_mcp.tools.shaping.operation_views import operation_view
 from polytomic_mcp.tools.shaping.shape import ShapeOptions, plain_result, shaped_result
 from polytomic_mcp.tools.validation import validate_arguments
 
@@ -116,7 +117,9 @@ class OperationCall:
         (status, body, location), record = await self.send(tool, checked)
         # The call is done: from here on nothing may turn it into a reported failure.
         try:
-            payload = structured_payload(tool.operation, status, body, location)
+            payload = operation_view(
+                tool.operation.name, structured_payload(tool.operation, status, body, location), checked
+            )
             if record.preview is not None and record.preview.is_delete:
                 payload.update(left_behind(record.preview))
             _, renamed = tool.arguments.resolve_aliases(arguments)
@@ -144,6 +147,6 @@ def left_behind(preview: Preview) -> dict[str, Any]:
     return {
         "deleted": preview.subject.view(),
         "left_behind": [r.view() for r in remains],
-        "note": "These were not deleted. Remove each with the tool named in remove_with (after the user agrees), "
-        "or keep them for other syncs.",
+        "note": "These were not deleted. Remove each with the tool named in remove_with (after the user agrees; "
+        "one that is not listed runs through call_write_operation), or keep them for other syncs.",
     }

@@ -8,7 +8,8 @@
 - Header and query parameters are masked as a whole: inside a member named `headers`,
   `header`, `query` or `query_params` that holds objects or lists (a webhook's
   `Authorization: Bearer …`, an API key passed as a query parameter), every value is masked
-  and only the names are kept.
+  and only the names are kept — unless the member is a JSON Schema node describing such
+  parameters (`query: {"type": "string"}` in a schema), which holds no values.
 """
 
 from __future__ import annotations
@@ -66,6 +67,35 @@ def clean_text(text: str) -> str:
     return _INVISIBLE.sub("", text)
 
 
+def clean_strings(value: Any) -> Any:
+    """A copy with invisible characters stripped from every string and member name, nothing masked
+    (for the server's own words, which hold no secrets)."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, list):
+        return [clean_strings(item) for item in value]
+    if isinstance(value, dict):
+        return {clean_text(str(key)): clean_strings(item) for key, item in value.items()}
+    return value
+
+
+JSON_TYPES = frozenset({"string", "number", "integer", "boolean", "object", "array", "null"})
+SCHEMA_WORDS = frozenset(
+    {"type", "description", "title", "format", "enum", "items", "properties", "required", "default", "examples"}
+    | {"additionalProperties", "anyOf", "oneOf", "allOf", "$ref", "minItems", "maxItems", "minLength", "maxLength"}
+    | {"pattern", "readOnly", "writeOnly", "sensitive", "hidden", "nullable", "x-open-enum"}
+)
+
+
+def _describes_a_member(value: dict[str, Any]) -> bool:
+    """A JSON Schema node (`{"type": "string", …}`): what a `headers` or `query` member of a
+    schema holds. It describes values; it holds none, so it is not masked as header values are."""
+    kind = value.get("type")
+    kinds = kind if isinstance(kind, list) else [kind]
+    typed = bool(kinds) and all(isinstance(k, str) and k in JSON_TYPES for k in kinds)
+    return typed and all(key in SCHEMA_WORDS for key in value)
+
+
 def sanitize(value: Any, mask_every_type: bool = False) -> Any:
     """A copy with invisible characters stripped and secret members masked.
 
@@ -86,7 +116,8 @@ def sanitize(value: Any, mask_every_type: bool = False) -> Any:
             if is_secret_name(name) and masked and item not in ("", MASK, None):
                 out[name] = MASK
             elif name.lower() in PAIR_CONTAINERS and isinstance(item, dict | list):
-                out[name] = _masked_pairs(item)
+                schema_node = isinstance(item, dict) and _describes_a_member(item)
+                out[name] = sanitize(item, mask_every_type) if schema_node else _masked_pairs(item)
             else:
                 out[name] = sanitize(item, mask_every_type)
         return out

@@ -16,7 +16,7 @@ from mcp.types import CallToolResult, TextContent
 from polytomic_mcp.tokens import compact_json
 from polytomic_mcp.tools.shaping.budget import Cut, fit
 from polytomic_mcp.tools.shaping.render import fence, render
-from polytomic_mcp.tools.shaping.sanitize import sanitize
+from polytomic_mcp.tools.shaping.sanitize import clean_strings, sanitize
 from polytomic_mcp.tools.shaping.summarize import summarize_items
 
 logger = logging.getLogger("polytomic_mcp.tools")
@@ -28,6 +28,10 @@ class ShapeOptions:
     list_result: bool = False  # an operation that returns a list: summarise it, honour fields/skip
     fields: list[str] | None = None
     skip: int = 0
+    # A result made only of the server's own words (the catalog): not fenced as untrusted data,
+    # and no member is masked (a schema's `query` member or an example's `api_key: ...` is no secret).
+    server_words: bool = False
+    tables: bool = True  # False: every list stays a list (results whose shape matters, like schemas)
 
 
 def _list_note(total: int, skip: int, omitted: list[str]) -> str | None:
@@ -55,7 +59,7 @@ def _cut_note(cuts: list[Cut], skip: int, budget: int) -> str:
 
 def shape_payload(payload: dict[str, Any], options: ShapeOptions) -> dict[str, Any]:
     """Sanitised, summarised and fitted; notes say what was summarised or cut and how to get more."""
-    shaped: dict[str, Any] = sanitize(payload)
+    shaped: dict[str, Any] = clean_strings(payload) if options.server_words else sanitize(payload)
     list_note = None
     data = shaped.get("data")
     if options.list_result and isinstance(data, list):
@@ -75,7 +79,7 @@ def shape_payload(payload: dict[str, Any], options: ShapeOptions) -> dict[str, A
 def shaped_result(payload: dict[str, Any], options: ShapeOptions, is_error: bool = False) -> CallToolResult:
     try:
         shaped = shape_payload(payload, options)
-        text = render(shaped)
+        text = render(shaped, fenced=not options.server_words, tables=options.tables)
     except Exception:
         logger.exception("shaping a result failed; answering with its plain JSON")
         return plain_result(payload, is_error)

@@ -8,14 +8,20 @@ sync it holds before asking.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from polytomic_mcp.client import PolytomicError
 from polytomic_mcp.errors import NotFoundError, PolytomicMcpError, UpstreamError
 from polytomic_mcp.tools.api import Api
 from polytomic_mcp.tools.context import RequestContext
-from polytomic_mcp.tools.tool_names import DIAGNOSE_SYNC, FIND_RESOURCES, RUN_SYNC_AND_WAIT, WAIT_FOR_EXECUTION
-from polytomic_mcp.tools.views import HEALTHY, JsonObject, items, obj
+from polytomic_mcp.tools.tool_names import (
+    DESCRIBE_CONNECTION,
+    DIAGNOSE_SYNC,
+    FIND_RESOURCES,
+    RUN_SYNC_AND_WAIT,
+    WAIT_FOR_EXECUTION,
+)
+from polytomic_mcp.tools.views import HEALTHY, JsonObject, execution_ref, items, obj
 from polytomic_mcp.tools.workflow.executions import is_terminal
 from polytomic_mcp.tools.workflow.waiting import Deadline, poll_until
 
@@ -149,7 +155,8 @@ async def diagnose_bulk(request: RequestContext, sync_id: str, execution_id: str
     elif str(execution.get("status")) in FAILED or bulk_execution_summary(execution).get("failing_schemas"):
         steps.append("Read failing_schemas: each names a source table that did not copy, and why.")
     steps += [
-        f"Connection {row['id']} ({row['role']}) is {row['status']}: fix it in Polytomic."
+        f"The {row['role']} connection {row['id']} is not healthy (its status is in connections): "
+        f"{hint(DESCRIBE_CONNECTION, connection_id=row['id'])} says what to fix."
         for row in connections
         if not row["healthy"]
     ]
@@ -166,8 +173,8 @@ async def diagnose_bulk(request: RequestContext, sync_id: str, execution_id: str
             "destination_connection_id": sync.get("destination_connection_id"),
         },
         "status": {
-            "current_execution": _brief(status.get("current_execution")),
-            "last_execution": _brief(status.get("last_execution")),
+            "current_execution": execution_ref(status.get("current_execution")),
+            "last_execution": execution_ref(status.get("last_execution")),
             "next_execution_time": status.get("next_execution_time"),
         },
         "execution": bulk_execution_summary(execution) if execution else None,
@@ -175,11 +182,6 @@ async def diagnose_bulk(request: RequestContext, sync_id: str, execution_id: str
         "trend": {"runs": [_trend_row(run) for run in runs]},
         "next_steps": steps or ["Nothing failed in the last run."],
     }
-
-
-def _brief(execution: Any) -> JsonObject | None:
-    found = obj(execution)
-    return {"id": found.get("id"), "status": found.get("status")} if found else None
 
 
 def _trend_row(run: JsonObject) -> JsonObject:

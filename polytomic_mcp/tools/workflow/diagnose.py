@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from contextlib import suppress
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated
 
 from mcp.types import ToolAnnotations
 from pydantic import Field
@@ -32,6 +32,7 @@ from polytomic_mcp.tools.api import Api
 from polytomic_mcp.tools.boundary import error_text
 from polytomic_mcp.tools.context import RequestContext
 from polytomic_mcp.tools.definition import HandWrittenTool, Payload, ToolInput
+from polytomic_mcp.tools.hints import Hints
 from polytomic_mcp.tools.tool_names import (
     DESCRIBE_CONNECTION,
     DIAGNOSE_SYNC,
@@ -48,6 +49,7 @@ from polytomic_mcp.tools.views import (
     cache_view,
     connection_row,
     counts_of,
+    execution_ref,
     execution_view,
     identity_mappings,
     items,
@@ -75,6 +77,7 @@ class Findings:
     status: JsonObject
     runs: list[JsonObject]
     execution: JsonObject | None
+    hint: Hints  # names tools the way this session can call them
     errors: GroupedErrors = field(default_factory=GroupedErrors)
     error_source: str | None = None
     connections: list[JsonObject] = field(default_factory=list)
@@ -187,12 +190,12 @@ async def check_connections(api: Api, sync: JsonObject, with_cache: bool) -> lis
     return rows
 
 
-async def gather_findings(api: Api, sync_id: str, execution_id: str | None, recent: int) -> Findings:
+async def gather_findings(api: Api, sync_id: str, execution_id: str | None, recent: int, hint: Hints) -> Findings:
     sync = await load_sync(api, sync_id)
     status = obj(await api.data("model_sync_get_status", sync_id=sync_id))
     runs = await recent_runs(api, sync_id, recent)
     execution = await pick_execution(api, sync_id, execution_id, runs, status)
-    findings = Findings(sync=sync, status=status, runs=runs, execution=execution)
+    findings = Findings(sync=sync, status=status, runs=runs, execution=execution, hint=hint)
     if execution is not None:
         await read_errors(api, sync_id, execution, findings)
     troubled = execution is None or execution.get("status") in FAILED_STATUSES
@@ -294,39 +297,47 @@ def _records(count: int, at_least: bool) -> str:
 
 def advice_for_category(category: str, count: int, findings: Findings) -> str:
     sync = findings.sync
-    sync_id = sync.get("id")
-    execution_id = (findings.execution or {}).get("id")
+    hint = findings.hint
     connection_ids = [row["id"] for row in findings.connections if row.get("id")]
     identity, source_field = _identity_text(sync)
     records = _records(count, at_least=sample_note(findings) is not None)
     advice = {
         "missing_identity": f"{records} no value for the identity ({identity}): fix those source rows, "
-        f"or skip them with a model filter on {source_field} (IsNotNull) via model_sync_update.",
+        f"or skip them with a model filter on {source_field} (IsNotNull) via {hint('model_sync_update')}.",
         "missing_required": "Records lack a value the target requires: map a source field to each required "
         f"target field or fill the source rows; required fields: {_fields_resource(sync)}.",
         "type_mismatch": "Values do not fit their target fields' type or format: fix or filter out those source "
         "values, map the column to a target field of a matching type, or correct the model field's type "
-        f"(schemas_patch_field, then models_update); target field types: {_fields_resource(sync)}.",
+        f"({hint('schemas_patch_field')}, then {hint('models_update')}); target field types: "
+        f"{_fields_resource(sync)}.",
         "source_changed": "The source changed under the model (a file, column or object is gone): refresh its "
-        f"schema ({WAIT_SCHEMA_READY}), then update the model (models_update) and the sync's mappings "
-        "(model_sync_update) to what exists now.",
+        f"schema ({hint(WAIT_SCHEMA_READY)}), then update the model ({hint('models_update')}) and the sync's "
+        f"mappings ({hint('model_sync_update')}) to what exists now.",
         "duplicate": "Several target records match one identity value: remove the duplicates in the target, "
         "or choose an identity field that is unique.",
-        "auth": "A connection's authorization failed: reconnect it (connections_update with reconnect=true "
-        f"returns a new auth_url for the user to open), then check it with {DESCRIBE_CONNECTION}.",
-        "connection": f"A connection could not be reached: check it with {DESCRIBE_CONNECTION}, then re-run "
-        f"with {RUN_SYNC_AND_WAIT}.",
-        "rate_limit": f"The destination rate-limited the run: re-run later with {RUN_SYNC_AND_WAIT}, or "
+        "auth": f"A connection's authorization failed: reconnect it ({hint('connections_update')} with "
+        f"reconnect=true returns a new auth_url for the user to open), then check it with "
+        f"{hint(DESCRIBE_CONNECTION)}.",
+        "connection": f"A connection could not be reached: check it with {hint(DESCRIBE_CONNECTION)}, then re-run "
+        f"with {hint(RUN_SYNC_AND_WAIT)}.",
+        "rate_limit": f"The destination rate-limited the run: re-run later with {hint(RUN_SYNC_AND_WAIT)}, or "
         "schedule the sync less often.",
-        "schema_cache": f"A schema cache was not ready: {WAIT_SCHEMA_READY}(connection_ids={connection_ids}), "
-        f"then {RUN_SYNC_AND_WAIT}.",
+        "schema_cache": f"A schema cache was not ready: {hint(WAIT_SCHEMA_READY, connection_ids=connection_ids)}, "
+        f"then {hint(RUN_SYNC_AND_WAIT)}.",
         "permission": "The destination refused some writes: check the connected user's permissions, or unmap "
         f"fields that cannot be written ({_fields_resource(sync)}).",
     }
-    return advice.get(
-        category,
-        "Read the example messages above; the full error log of the run: model_sync_executions_get_log_urls"
-        f"(sync_id='{sync_id}', id='{execution_id}', type='errors').",
+    fallback = f"Read the example messages above; the full error log of the run: {error_log(findings)}."
+    return advice.get(category, fallback)
+
+
+def error_log(findings: Findings) -> str:
+    """How to fetch the chosen run's whole error log, in this session's terms."""
+    return findings.hint(
+        "model_sync_executions_get_log_urls",
+        sync_id=findings.sync.get("id"),
+        execution_id=(findings.execution or {}).get("id"),
+        type="errors",
     )
 
 
@@ -334,58 +345,57 @@ def execution_steps(findings: Findings) -> list[str]:
     """Advice from the chosen execution: never ran, still running, failed without detail."""
     sync_id = findings.sync.get("id")
     execution = findings.execution
+    hint = findings.hint
     if execution is None:
-        return [f"It has never run: {RUN_SYNC_AND_WAIT}(sync_id='{sync_id}')."]
+        return [f"It has never run: {hint(RUN_SYNC_AND_WAIT, sync_id=sync_id)}."]
     if execution.get("status") not in TERMINAL:
-        return [
-            f"An execution is in progress: {WAIT_FOR_EXECUTION}(sync_id='{sync_id}', "
-            f"execution_id='{execution.get('id')}'), then {DIAGNOSE_SYNC} again."
-        ]
+        waiting = hint(WAIT_FOR_EXECUTION, sync_id=sync_id, execution_id=execution.get("id"))
+        return [f"An execution is in progress: {waiting}, then {hint(DIAGNOSE_SYNC)} again."]
     error_count = counts_of(execution).get("error") or 0
     if findings.errors.total_messages == 0 and (execution.get("status") in FAILED_STATUSES or error_count):
-        return [
-            f"The run reported {error_count} errors without detail: read the error log with "
-            f"model_sync_executions_get_log_urls(sync_id='{sync_id}', id='{execution.get('id')}', type='errors')."
-        ]
+        return [f"The run reported {error_count} errors without detail: read the error log with {error_log(findings)}."]
     return []
 
 
 def connection_steps(findings: Findings) -> list[str]:
     steps: list[str] = []
+    hint = findings.hint
     for row in findings.connections:
         if row.get("problem"):
             steps.append(
                 f"The {row['role']} connection {row.get('id')} could not be read ({row['problem']}): if it was "
-                f"deleted, point the sync or its model at an existing one ({FIND_RESOURCES}, then model_sync_update)."
+                f"deleted, point the sync or its model at an existing one ({hint(FIND_RESOURCES)}, then "
+                f"{hint('model_sync_update')})."
             )
         elif not row.get("healthy"):
             steps.append(
                 f"The {row['role']} connection {row.get('id')} is {row.get('status')}: reconnect it "
-                "(connections_update with reconnect=true gives a new auth_url for OAuth connections), then "
-                f"{DESCRIBE_CONNECTION} to confirm."
+                f"({hint('connections_update')} with reconnect=true gives a new auth_url for OAuth connections), "
+                f"then {hint(DESCRIBE_CONNECTION)} to confirm."
             )
         cache = row.get("schema_cache")
         if cache and not cache.get("ready"):
             steps.append(
                 f"The {row['role']} connection's schema cache is not ready: "
-                f"{WAIT_SCHEMA_READY}(connection_ids=['{row.get('id')}'])."
+                f"{hint(WAIT_SCHEMA_READY, connection_ids=[row.get('id')])}."
             )
     return steps
 
 
-def sync_steps(sync: JsonObject) -> list[str]:
+def sync_steps(sync: JsonObject, hint: Hints) -> list[str]:
     steps: list[str] = []
     if sync_problems(sync):
-        steps.append("Fix the sync's configuration problems (sync.problems) with model_sync_update.")
+        steps.append(f"Fix the sync's configuration problems (sync.problems) with {hint('model_sync_update')}.")
     schedule = sync_summary(sync)["schedule"]
     if sync.get("active") is False and schedule not in (None, "manual"):
-        steps.append(f"The sync is paused, so its {schedule} schedule does not run: model_sync_activate(active=true).")
+        resume = hint("model_sync_activate", sync_id=sync.get("id"), active=True)
+        steps.append(f"The sync is paused, so its {schedule} schedule does not run: {resume}.")
     return steps
 
 
 def next_steps(findings: Findings) -> list[str]:
     # Blockers first: a broken connection or sync setup makes re-running pointless.
-    steps = [*connection_steps(findings), *sync_steps(findings.sync), *execution_steps(findings)]
+    steps = [*connection_steps(findings), *sync_steps(findings.sync, findings.hint), *execution_steps(findings)]
     for group in findings.errors.groups:
         steps.append(advice_for_category(group.category, group.count, findings))
     steps = list(dict.fromkeys(steps))[:MAX_NEXT_STEPS]
@@ -397,11 +407,6 @@ def next_steps(findings: Findings) -> list[str]:
 # -- reporting -------------------------------------------------------------------------
 
 
-def _execution_ref(execution: Any) -> JsonObject | None:
-    execution = obj(execution)
-    return {"id": execution.get("id"), "status": execution.get("status")} if execution else None
-
-
 def sample_note(findings: Findings) -> str | None:
     """Executions list only their first errors: say so when the counts show more."""
     execution = findings.execution or {}
@@ -409,10 +414,8 @@ def sample_note(findings: Findings) -> str | None:
     listed = findings.errors.total_messages
     if findings.error_source != "execution errors" or recorded <= listed:
         return None
-    return (
-        f"grouped the {listed} messages the execution lists, of {recorded} record errors; every error: "
-        f"model_sync_executions_get_log_urls(sync_id='{findings.sync.get('id')}', id='{execution.get('id')}', "
-        "type='errors')"
+    return f"grouped the {listed} messages the execution lists, of {recorded} record errors; every error: " + (
+        error_log(findings)
     )
 
 
@@ -441,8 +444,8 @@ def report(findings: Findings) -> JsonObject:
     payload: JsonObject = {
         "sync": sync_view,
         "status": {
-            "current_execution": _execution_ref(findings.status.get("current_execution")),
-            "last_execution": _execution_ref(findings.status.get("last_execution")),
+            "current_execution": execution_ref(findings.status.get("current_execution")),
+            "last_execution": execution_ref(findings.status.get("last_execution")),
             "next_execution_time": findings.status.get("next_execution_time"),
         },
         "execution": execution_view(findings.execution) if findings.execution is not None else None,
@@ -466,7 +469,7 @@ async def diagnose_sync(args: DiagnoseSyncInput, request: RequestContext) -> Pay
     sync_id = args.sync_id.strip()
     if await sync_kind(request.api, sync_id) == "bulk":
         return await diagnose_bulk(request, sync_id, args.execution_id, args.recent)
-    findings = await gather_findings(request.api, sync_id, args.execution_id, args.recent)
+    findings = await gather_findings(request.api, sync_id, args.execution_id, args.recent, request.hints)
     return report(findings)
 
 

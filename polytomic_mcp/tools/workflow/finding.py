@@ -4,9 +4,14 @@ find_resources result:
 
     results     [{kind: connection, id, name, type, status}
                  | {kind: model, id, name, connection_id}
-                 | {kind: sync, id, name, target_object, active}
-                 | {kind: bulk_sync, id, name, source_connection_id, destination_connection_id, active}]
-                best match first (exact name or id > prefix > whole word > substring)
+                 | {kind: sync, id, name, target_object, active, running, last_run}
+                 | {kind: bulk_sync, id, name, source_connection_id, destination_connection_id, active,
+                    running, last_run}
+                 | {kind: bucket, name, connection_ids, files?} | {kind: file, name, bucket}
+                 | {kind: salesforce_org, name (its domain), connection_ids, objects?}]
+                best match first (exact name or id > prefix > whole word > substring);
+                last_run {id, status, finished_at, records, errors} (null: never ran) is read
+                for the syncs shown only, one status call each
     total_matches, and `more` when more matched than `limit`
     unavailable {kind: error text} for kinds whose listing failed (absent when all worked)
 
@@ -34,6 +39,7 @@ from polytomic_mcp.tools.api import Api
 from polytomic_mcp.tools.boundary import error_text
 from polytomic_mcp.tools.context import RequestContext
 from polytomic_mcp.tools.definition import HandWrittenTool, Payload, ToolInput
+from polytomic_mcp.tools.hints import Hints
 from polytomic_mcp.tools.name_match import ranked
 from polytomic_mcp.tools.tool_names import DESCRIBE_CONNECTION, FIND_RESOURCES, WAIT_SCHEMA_READY
 from polytomic_mcp.tools.views import (
@@ -48,9 +54,12 @@ from polytomic_mcp.tools.views import (
     target_object_row,
     type_id_of,
 )
+from polytomic_mcp.tools.world import World, visible_world
 
-Kind = Literal["connections", "models", "syncs", "bulk_syncs"]
-ALL_KINDS: tuple[Kind, ...] = ("connections", "models", "syncs", "bulk_syncs")
+Kind = Literal["connections", "models", "syncs", "bulk_syncs", "buckets", "files", "salesforce_orgs"]
+OBJECT_KINDS: tuple[Kind, ...] = ("connections", "models", "syncs", "bulk_syncs")
+WORLD_KINDS: tuple[Kind, ...] = ("buckets", "files", "salesforce_orgs")
+ALL_KINDS: tuple[Kind, ...] = OBJECT_KINDS + WORLD_KINDS
 MAX_LISTED = 1000
 SCHEMAS_WITH_FIELDS = 10
 MAX_SCHEMAS = 50
@@ -107,7 +116,7 @@ async def _list_paged(api: Api, operation: str) -> list[JsonObject]:
 Lister = Callable[[Api, str], Awaitable[list[JsonObject]]]
 
 # kind -> (list operation, how to list it, row shape)
-LISTINGS: dict[Kind, tuple[str, Lister, Callable[[JsonObject], JsonObject]]] = {
+LISTINGS: dict[str, tuple[str, Lister, Callable[[JsonObject], JsonObject]]] = {
     "connections": ("connections_list", _list_plain, connection_result),
     "models": ("models_list", _list_plain, model_result),
     "syncs": ("model_sync_list", _list_paged, sync_result),
@@ -115,17 +124,75 @@ LISTINGS: dict[Kind, tuple[str, Lister, Callable[[JsonObject], JsonObject]]] = {
 }
 
 
-async def list_kinds(api: Api, kinds: list[Kind]) -> tuple[list[JsonObject], dict[str, PolytomicMcpError]]:
+def world_rows(world: World, kinds: list[Kind]) -> list[JsonObject]:
+    """Buckets, their files and Salesforce orgs as result rows (an org's name is its domain)."""
+    rows: list[JsonObject] = []
+    if "buckets" in kinds:
+        rows += [bucket.view() for bucket in world.buckets.values()]
+    if "files" in kinds:
+        rows += [{"kind": "file", "name": key, "bucket": name} for name, b in world.buckets.items() for key in b.files]
+    if "salesforce_orgs" in kinds:
+        for org in world.orgs.values():
+            view = org.view()
+            rows.append({"kind": "salesforce_org", "name": view.pop("domain"), **view})
+    return rows
+
+
+async def list_kinds(
+    request: RequestContext, kinds: list[Kind]
+) -> tuple[list[JsonObject], dict[str, PolytomicMcpError]]:
     """Rows of every requested kind, plus the kinds whose listing failed and why."""
     rows: list[JsonObject] = []
     unavailable: dict[str, PolytomicMcpError] = {}
     for kind in kinds:
+        if kind in WORLD_KINDS:
+            continue
         operation, lister, shape = LISTINGS[kind]
         try:
-            rows.extend(shape(item) for item in await lister(api, operation))
+            rows.extend(shape(item) for item in await lister(request.api, operation))
         except PolytomicMcpError as failure:
             unavailable[kind] = failure
+    wanted_world = [kind for kind in kinds if kind in WORLD_KINDS]
+    if wanted_world:
+        try:
+            world = await visible_world(request, with_files="files" in wanted_world)
+            rows.extend(world_rows(world, wanted_world))
+        except PolytomicMcpError as failure:
+            unavailable.update(dict.fromkeys(wanted_world, failure))
     return rows, unavailable
+
+
+def last_run_view(status: JsonObject) -> JsonObject:
+    """Whether a run is going on and how the last one ended, from a sync's status."""
+    last = obj(status.get("last_execution"))
+    counts = obj(last.get("counts"))
+    run: JsonObject | None = None
+    if last:
+        run = {
+            "id": last.get("id"),
+            "status": last.get("status"),
+            "finished_at": last.get("completed_at"),
+            "records": counts.get("total", last.get("record_count")),
+            "errors": counts.get("error", last.get("error_count")),
+        }
+    return {"running": bool(status.get("current_execution")), "last_run": run}
+
+
+# kind of row -> (status operation, its path argument)
+STATUS_READS = {"sync": ("model_sync_get_status", "sync_id"), "bulk_sync": ("bulk_sync_get_status", "bulk_sync_id")}
+
+
+async def add_run_state(api: Api, rows: list[JsonObject]) -> None:
+    """Each shown sync's running flag and last run; a status that cannot be read says so."""
+    for row in rows:
+        read = STATUS_READS.get(str(row.get("kind")))
+        if read is None or not row.get("id"):
+            continue
+        operation, argument = read
+        try:
+            row.update(last_run_view(obj(await api.data(operation, **{argument: str(row["id"])}))))
+        except PolytomicMcpError as failure:
+            row["last_run"] = f"unavailable: {brief_failure(error_text(failure, FIND_RESOURCES))}"
 
 
 def find_payload(rows: list[JsonObject], query: str, limit: int, unavailable: dict[str, str]) -> JsonObject:
@@ -161,19 +228,20 @@ async def connection_type(api: Api, type_id: str | None) -> JsonObject:
     return {}
 
 
-def health_text(connection: JsonObject, kind: JsonObject) -> str:
+def health_text(connection: JsonObject, kind: JsonObject, hint: Hints) -> str:
     status = connection.get("status")
     if status in (None, HEALTHY):
         return "ok"
+    update = hint("connections_update")
     if kind.get("use_oauth"):
         return (
             f"status {status}: authorization (OAuth) is not complete. The user must open the auth_url returned "
-            "when the connection was created (connections_update with reconnect=true returns a new one); then "
-            f"{WAIT_SCHEMA_READY}."
+            f"when the connection was created ({update} with reconnect=true returns a new one); then "
+            f"{hint(WAIT_SCHEMA_READY)}."
         )
     return (
         f"status {status}: the connection does not work as configured. Check its configuration "
-        "(connections_test_connection), fix it with connections_update, then describe it again."
+        f"({hint('connections_test_connection')}), fix it with {update}, then describe it again."
     )
 
 
@@ -209,24 +277,25 @@ async def offerings(api: Api, connection_id: str, capabilities: JsonObject) -> t
     return found, notes
 
 
-def next_hints(connection_id: str, described: JsonObject) -> list[str]:
+def next_hints(connection_id: str, described: JsonObject, hint: Hints) -> list[str]:
     hints: list[str] = []
     cache = obj(described.get("schema_cache"))
     if cache and not cache.get("ready"):
         hints.append(
-            f"Schema cache not ready: {WAIT_SCHEMA_READY}(connection_ids=['{connection_id}']), then describe again."
+            f"Schema cache not ready: {hint(WAIT_SCHEMA_READY, connection_ids=[connection_id])}, then describe again."
         )
     if described.get("schemas"):
         hints.append(f"Field types of one schema: polytomic://connections/{connection_id}/schemas/{{schema_id}}.")
     if described.get("targets"):
         hints.append(
             f"Target fields (types, identity support): polytomic://connections/{connection_id}/targets/{{target_id}}"
-            "/fields, or model_sync_targets_get_fields."
+            f"/fields, or {hint('model_sync_targets_get_fields')}."
         )
     return hints
 
 
-async def describe(api: Api, connection_id: str) -> JsonObject:
+async def describe(request: RequestContext, connection_id: str) -> JsonObject:
+    api = request.api
     connection = await load_connection(api, connection_id)
     kind = await connection_type(api, type_id_of(connection))
     capabilities = obj(kind.get("capabilities"))
@@ -242,7 +311,7 @@ async def describe(api: Api, connection_id: str) -> JsonObject:
         view["status_error"] = status_error
     described: JsonObject = {
         "connection": view,
-        "health": health_text(connection, kind),
+        "health": health_text(connection, kind, request.hints),
         "capabilities": {
             "source": capabilities.get("source"),
             "destination": capabilities.get("destination"),
@@ -256,7 +325,7 @@ async def describe(api: Api, connection_id: str) -> JsonObject:
         return described
     found, notes = await offerings(api, connection_id, capabilities)
     described.update(found)
-    described["next"] = [*notes, *next_hints(connection_id, described)]
+    described["next"] = [*notes, *next_hints(connection_id, described, request.hints)]
     return described
 
 
@@ -268,17 +337,20 @@ class FindResourcesInput(ToolInput):
 
 async def find_resources(args: FindResourcesInput, request: RequestContext) -> Payload:
     wanted = list(dict.fromkeys(args.kinds)) if args.kinds else list(ALL_KINDS)
-    rows, unavailable = await list_kinds(request.api, wanted)
+    rows, unavailable = await list_kinds(request, wanted)
     if unavailable and len(unavailable) == len(wanted):
         raise next(iter(unavailable.values()))  # nothing could be listed: say why, once
     reasons = {kind: error_text(failure, FIND_RESOURCES) for kind, failure in unavailable.items()}
-    return find_payload(rows, args.query, args.limit, reasons)
+    payload = find_payload(rows, args.query, args.limit, reasons)
+    await add_run_state(request.api, payload["results"])
+    return payload
 
 
 FIND_RESOURCES_TOOL = HandWrittenTool(
     name=FIND_RESOURCES,
     title="Find by name",
-    description="Find connections, models, syncs and bulk syncs by name; ids and key facts, best match first.",
+    description="Find by name: connections, models, syncs and bulk syncs (with status and last run), and the "
+    "buckets, files and Salesforce orgs in reach; ids and key facts, best match first.",
     input_model=FindResourcesInput,
     annotations=ToolAnnotations(read_only_hint=True, open_world_hint=True),
     handler=find_resources,
@@ -290,7 +362,7 @@ class DescribeConnectionInput(ToolInput):
 
 
 async def describe_connection(args: DescribeConnectionInput, request: RequestContext) -> Payload:
-    return await describe(request.api, args.connection_id.strip())
+    return await describe(request, args.connection_id.strip())
 
 
 DESCRIBE_CONNECTION_TOOL = HandWrittenTool(

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from polytomic_mcp.tools.views import is_lookup, lookup_value_text
+
 MAX_CHOICES = 12
 
 
@@ -35,6 +37,7 @@ class TargetField:
     updateable: bool
     supports_identity: bool
     identity_functions: tuple[str, ...]
+    takes: str | None = None  # for a lookup: what value it takes (an existing record's id)
 
     @classmethod
     def from_api(cls, raw: dict[str, Any]) -> TargetField:
@@ -47,6 +50,7 @@ class TargetField:
             updateable=raw.get("updateable") is not False,
             supports_identity=bool(raw.get("supports_identity")),
             identity_functions=tuple(str(f.get("id")) for f in raw.get("identity_functions") or []),
+            takes=lookup_value_text(raw) if is_lookup(raw) else None,
         )
 
 
@@ -68,6 +72,7 @@ class SyncPlan:
     unmapped_columns: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     automatic: bool = True
+    lookups: dict[str, str] = field(default_factory=dict)  # mapped lookup field -> what it takes
 
     @property
     def ok(self) -> bool:
@@ -82,6 +87,11 @@ class SyncPlan:
         }
         if self.unmapped_columns:
             out["left_out"] = self.unmapped_columns
+        if self.lookups:
+            out["lookups"] = {
+                target: f"takes {takes}: the mapped column must hold such ids, or Salesforce refuses the record"
+                for target, takes in self.lookups.items()
+            }
         if self.problems:
             out["problems"] = self.problems
         return out
@@ -129,6 +139,8 @@ def plan_sync(
         _match_by_name(plan, fields, columns)
     else:
         _check_explicit(plan, fields, columns, explicit, target_object)
+    takes = {f.id: f.takes for f in fields if f.takes}
+    plan.lookups = {m.target: takes[m.target] for m in plan.mappings if m.target in takes}
     return plan
 
 

@@ -163,6 +163,33 @@ class CsvToSalesforceSetup:
             return
         self.report.extra["buckets_in_reach"] = bucket_names(world)
 
+    async def check_file_in_reach(self) -> None:
+        """A dry run before the GCS connection exists: where the backend describes the bucket's files
+        (the sandbox does), the CSV must be one of them."""
+        location = self.request.bucket_location() or ""
+        bucket, _, folder = location.partition("/")
+        try:
+            world = await visible_world(self.context, with_files=False)
+        except PolytomicMcpError:
+            return
+        files = world.buckets[bucket].files if bucket in world.buckets else []
+        if not files:
+            return  # the backend does not say what the bucket holds: the schemas will, once connected
+        key = self.request.csv_key
+        in_folder = [f[len(folder) + 1 :] for f in files if f.startswith(folder + "/")] if folder else files
+        if key in in_folder:
+            self.report.step("csv_file", "exists", key, f"in bucket {location!r}")
+            return
+        self.stage = "csv_file"
+        raise self.no_such_file(key, in_folder)
+
+    def no_such_file(self, key: str, files: list[str]) -> InvalidPlanError:
+        self.report.step("csv_file", "failed", detail=f"{key!r} not found in the bucket")
+        return InvalidPlanError(
+            f"{key!r} is not a file of the bucket",
+            self.report.finish("invalid_plan", f"Use one of the bucket's files as csv_key: {choices(files)}"),
+        )
+
     async def salesforce_connection(self) -> tuple[dict[str, Any] | None, str | None]:
         """The Salesforce connection and, when it still needs OAuth, its auth_url."""
         req = self.request
@@ -187,6 +214,10 @@ class CsvToSalesforceSetup:
             redirect_url=req.redirect_url,
         )
         self.report.step("salesforce_connection", "created", created.get("id"), f"named {name!r}")
+        if created.get("auth_url"):
+            # In the report at once: if a later step fails, the one sign-in link is not lost with it
+            # (a new one needs a confirmed reconnect).
+            self.report.extra["auth_url"] = created["auth_url"]
         return dict(created), created.get("auth_url")
 
     async def fresh_auth_url(self, connection: dict[str, Any]) -> str | None:
@@ -207,6 +238,7 @@ class CsvToSalesforceSetup:
         self.stage = "salesforce_authorization"
         current = await self.api.data("connections_get", connection_id=connection["id"])
         if current.get("status") == HEALTHY:
+            self.report.extra.pop("auth_url", None)  # signed in: the link is spent
             if answered_oauth(self.context):
                 self.report.step("salesforce_authorization", "checked", connection["id"], "authorized by the user")
             return None
@@ -235,6 +267,7 @@ class CsvToSalesforceSetup:
         if isinstance(outcome, InputRequiredResult):
             return outcome
         if outcome is OAuthOutcome.AUTHORIZED:
+            self.report.extra.pop("auth_url", None)
             self.report.step("salesforce_authorization", "checked", connection["id"], "authorized by the user")
             return None
         self.report.step("salesforce_authorization", "pending", connection["id"])
@@ -279,11 +312,7 @@ class CsvToSalesforceSetup:
                 raise
             source = await self.api.data("bulk_sync_get_source", connection_id=gcs_id)
             files = [str(s.get("id")) for s in (source or {}).get("schemas") or []]
-            self.report.step("csv_file", "failed", detail=f"{key!r} not found in the bucket")
-            raise InvalidPlanError(
-                f"{key!r} is not a file of the bucket",
-                self.report.finish("invalid_plan", f"Use one of the bucket's files as csv_key: {choices(files)}"),
-            ) from None
+            raise self.no_such_file(key, files) from None
         columns = [str(f.get("name") or f.get("id")) for f in schema.get("fields") or []]
         self.report.step("csv_file", "checked", key, f"{len(columns)} columns")
         return columns
@@ -489,6 +518,8 @@ class CsvToSalesforceSetup:
             if pending is not None:
                 return pending
         if gcs is None or salesforce is None:
+            if gcs is None:
+                await self.check_file_in_reach()
             self.report.plan = {"checks": "pending: schemas can only be checked once the connections exist"}
             self.report.step("model", "would_create", detail=self.request.model_name())
             self.report.step("sync", "would_create", detail=self.request.sync_name())
