@@ -55,13 +55,17 @@ def report_json(reports: list[ScenarioReport]) -> str:
     return json.dumps(body, indent=2, ensure_ascii=False)
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 def report_lines(reports: list[ScenarioReport]) -> list[str]:
     lines = []
     for report in reports:
         verdict = "PASS" if report.passed else "FAIL"
-        checks = len(report.checks)
+        calls = len(report.episode.calls)
         lines.append(
-            f"{verdict} {report.name} ({checks} checks, {len(report.episode.calls)} tool calls, "
+            f"{verdict} {report.name} ({_count(len(report.checks), 'check')}, {_count(calls, 'tool call')}, "
             f"{report.episode.result_tokens} result tokens)"
         )
         lines += [f"  ✗ {check.name}: {check.detail}" for check in report.checks if not check.passed]
