@@ -6,26 +6,36 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from mcp.server import MCPServer
 from mcp.server.context import ServerRequestContext
 from mcp.server.mcpserver import Context
 from mcp.server.request_state import RequestStateSecurity
-from mcp.types import CallToolResult, InputRequiredResult, ListToolsResult, PaginatedRequestParams, Tool
+from mcp.types import (
+    CallToolResult,
+    GetPromptResult,
+    InputRequiredResult,
+    ListToolsResult,
+    PaginatedRequestParams,
+    Tool,
+)
+from mcp.types import Prompt as McpPrompt
 
 from polytomic_mcp import __version__
 from polytomic_mcp.client import PolytomicClient
 from polytomic_mcp.errors import SettingsError
 from polytomic_mcp.instructions import SessionInstructions, fail_closed_scope, instructions_for, scope_of_request
-from polytomic_mcp.prompts import register_prompts
+from polytomic_mcp.prompts import add_prompts, install_prompt_guard, load_prompt_specs
 from polytomic_mcp.resources import register_resources
 from polytomic_mcp.settings import RequestScope, Settings, request_scope
 from polytomic_mcp.stdio_transport import serve_stdio
 from polytomic_mcp.tools.context import AppState
 from polytomic_mcp.tools.profiles import choose_profile
 from polytomic_mcp.tools.registry import ToolRegistry
+
+if TYPE_CHECKING:
+    import httpx
 
 logger = logging.getLogger("polytomic_mcp.server")
 
@@ -46,6 +56,7 @@ class PolytomicServer(MCPServer[AppState]):
         self.polytomic_settings = settings
         self.base_url = base_url
         self.registry = ToolRegistry.for_settings(settings)
+        self._shipped_prompts_added = False
 
         @asynccontextmanager
         async def lifespan(_: MCPServer[AppState]) -> AsyncIterator[AppState]:
@@ -106,6 +117,23 @@ class PolytomicServer(MCPServer[AppState]):
             raise RuntimeError("tools are called within an MCP request")
         return await self.registry.call(name, arguments, context)
 
+    # The shipped prompt files are read on the first prompts request, not at start-up: their
+    # YAML front matter is most of what start-up would spend on prompts (bench/overhead.py).
+    def _add_shipped_prompts(self) -> None:
+        if not self._shipped_prompts_added:
+            add_prompts(self, load_prompt_specs())
+            self._shipped_prompts_added = True
+
+    async def list_prompts(self) -> list[McpPrompt]:
+        self._add_shipped_prompts()
+        return await super().list_prompts()
+
+    async def get_prompt(
+        self, name: str, arguments: dict[str, Any] | None = None, context: Context[AppState, Any] | None = None
+    ) -> GetPromptResult | InputRequiredResult:
+        self._add_shipped_prompts()
+        return await super().get_prompt(name, arguments, context)
+
 
 def build_server(
     settings: Settings, base_url: str, transport: httpx.AsyncBaseTransport | None = None
@@ -118,5 +146,5 @@ def build_server(
     server = PolytomicServer(settings, base_url, transport)
     server.middleware.append(SessionInstructions(settings, server.registry.listed_names))
     register_resources(server)
-    register_prompts(server)
+    install_prompt_guard(server)  # the prompts themselves are added on first use (above)
     return server
