@@ -172,10 +172,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_settings_flags(tools)
     _add_config_command(commands)
-    from polytomic_mcp.commands.eval_command import add_eval_command
-
-    add_eval_command(commands)
+    _add_eval_command(commands)
     return parser
+
+
+def _add_eval_command(commands: Any) -> None:
+    # Flags only: what runs an evaluation is imported when `eval run` runs (it loads httpx and the SDK's client).
+    evals = commands.add_parser("eval", help="run scripted agent evaluations (scenario files) on the sandbox")
+    actions = evals.add_subparsers(dest="eval_command", metavar="ACTION", required=True)
+    run = actions.add_parser(
+        "run",
+        help="run scenarios: a YAML file or a folder of them",
+        description="Run each scenario in its own sandbox tenant through a real MCP client session, "
+        "then check its assertions. See docs/evaluations.md.",
+    )
+    run.add_argument("path", help="a scenario file, or a folder of *.yaml scenarios")
+    run.add_argument("--json", action="store_true", help="print the report as JSON")
+    run.add_argument("--jobs", type=int, default=1, help="scenarios run at once (default 1)")
+    run.add_argument(
+        "--transport", choices=["stdio", "http"], default="stdio", help="how the client reaches the server"
+    )
+    run.add_argument(
+        "--sandbox-url",
+        default=None,
+        help="use a sandbox already running there (`polytomic-mcp sandbox --clock step`) instead of starting one",
+    )
 
 
 def settings_from(args: argparse.Namespace) -> Settings:

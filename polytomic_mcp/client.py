@@ -20,16 +20,20 @@ from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 from enum import Enum
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
-import httpx
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_random_exponential
 
 from polytomic_mcp import __version__
 from polytomic_mcp.catalog import load_catalog
 from polytomic_mcp.errors import UpstreamError, UserInputError
 from polytomic_mcp.settings import Credentials
+
+if TYPE_CHECKING:
+    # httpx and tenacity are imported on the first request, not at start-up: together they
+    # take ~30 ms to import, which a server should not pay before it lists its tools.
+    import httpx
+    from tenacity import RetryCallState
 
 logger = logging.getLogger("polytomic_mcp.client")
 
@@ -241,7 +245,8 @@ class PolytomicClient:
         self._timeout = timeout
         self._max_retries = max_retries
         self._retry_budget = retry_budget
-        self._backoff = wait_random_exponential(multiplier=backoff_base, max=backoff_cap)
+        self._backoff_base = backoff_base
+        self._backoff_cap = backoff_cap
         self._sleep: Callable[[float], Awaitable[None]] = sleep or anyio.sleep
         self._transport = transport
         self._user_agent = user_agent
@@ -252,6 +257,8 @@ class PolytomicClient:
         """The one shared httpx client, made on first use: building it loads TLS certificates
         (about 25 ms), which a server should not pay before it can list its tools."""
         if self._client is None:
+            import httpx
+
             self._client = httpx.AsyncClient(
                 base_url=self.base_url,
                 transport=self._transport,
@@ -308,6 +315,8 @@ class PolytomicClient:
             call.pending_failure = failure
         # tenacity runs the retries; the policy (what to retry, how long to wait, when the
         # budget is spent) lives in the three small methods below.
+        from tenacity import AsyncRetrying, retry_if_exception
+
         retrying = AsyncRetrying(
             retry=retry_if_exception(_is_retryable),
             wait=self._wait,
@@ -377,6 +386,8 @@ class PolytomicClient:
         raise _status_error(call, outcome)
 
     async def _send(self, call: _Call) -> httpx.Response | PolytomicError:
+        import httpx
+
         unsendable: str | None = None
         try:
             request = self._http.build_request(
@@ -411,7 +422,9 @@ class PolytomicClient:
         error = state.outcome.exception() if state.outcome else None
         if isinstance(error, PolytomicError) and error.retry_after is not None:
             return error.retry_after
-        return float(self._backoff(state))
+        from tenacity import wait_random_exponential
+
+        return float(wait_random_exponential(multiplier=self._backoff_base, max=self._backoff_cap)(state))
 
     def _stop(self, call: _Call, state: RetryCallState) -> bool:
         if call.attempts > self._max_retries:
@@ -488,10 +501,12 @@ def _error_fields(response: httpx.Response) -> tuple[str, str | None, dict[str, 
 
 
 def _transport_error(call: _Call, exc: httpx.RequestError) -> PolytomicError:
+    import httpx
+
     detail = call.redactor.text(str(exc).strip())[:_SNIPPET] or type(exc).__name__
     transient = True
     if isinstance(exc, httpx.TimeoutException):
-        phase = _TIMEOUT_PHASES.get(type(exc), "timeout")
+        phase = _timeout_phase(exc)
         message = f"timed out after {_seconds(call.last_timeout)}s ({phase})"
     elif isinstance(exc, httpx.ConnectError):
         message = f"connection failed: {detail}"
@@ -518,12 +533,16 @@ def _transport_error(call: _Call, exc: httpx.RequestError) -> PolytomicError:
     )
 
 
-_TIMEOUT_PHASES: dict[type[Exception], str] = {
-    httpx.ConnectTimeout: "connecting",
-    httpx.ReadTimeout: "waiting for the response",
-    httpx.WriteTimeout: "sending the request",
-    httpx.PoolTimeout: "waiting for a free connection",
-}
+def _timeout_phase(exc: httpx.TimeoutException) -> str:
+    import httpx
+
+    phases: dict[type[Exception], str] = {
+        httpx.ConnectTimeout: "connecting",
+        httpx.ReadTimeout: "waiting for the response",
+        httpx.WriteTimeout: "sending the request",
+        httpx.PoolTimeout: "waiting for a free connection",
+    }
+    return phases.get(type(exc), "timeout")
 
 
 def server_wait(headers: httpx.Headers) -> float | None:

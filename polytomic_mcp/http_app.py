@@ -1,4 +1,4 @@
-"""The streamable-HTTP app: Host/Origin protection, per-request keys, and uvicorn.
+"""The streamable-HTTP app: Host/Origin protection and per-request keys (`serve` runs it on uvicorn).
 
 Each request's `Authorization: Bearer <Polytomic key>` is the key its API calls use, so
 one server serves many users. With neither a request key nor a server key the request is
@@ -11,7 +11,6 @@ a key (the default tenant's), and the sandbox's `/sandbox/*` admin routes are se
 from __future__ import annotations
 
 import json
-import socket
 
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
@@ -140,17 +139,3 @@ def build_http_app(
     if sandbox_url is None or credentials is None:
         return app
     return SandboxAdminRoutes(app, sandbox_url, credentials.authorization(), security)
-
-
-def serve_http(
-    server: PolytomicServer,
-    settings: Settings,
-    sock: socket.socket,
-    host: str,
-    stateless: bool,
-    sandbox_url: str | None = None,
-) -> None:
-    """Serve until interrupted on a socket bound to `host` beforehand (see commands/startup.py)."""
-    from polytomic_mcp.commands.startup import run_uvicorn
-
-    run_uvicorn(build_http_app(server, settings, host, stateless, sandbox_url), sock, settings.log_level)

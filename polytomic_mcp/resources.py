@@ -57,7 +57,6 @@ from mcp.server import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 
 from polytomic_mcp.client import PolytomicError
-from polytomic_mcp.completions import register_completions
 from polytomic_mcp.errors import PolytomicMcpError
 from polytomic_mcp.tokens import compact_json
 from polytomic_mcp.tools.api import Api
@@ -276,7 +275,7 @@ def operations_index() -> JsonObject:
 
 
 def register_resources(server: MCPServer[Any]) -> None:
-    """The resources above, their templates, and the completions that fill them."""
+    """The resources above and their templates (`completions.register_completions` fills them)."""
 
     @server.resource(
         "polytomic://connections/{connection_id}/schemas",
@@ -367,5 +366,3 @@ def register_resources(server: MCPServer[Any]) -> None:
     )
     def read_operations() -> str:
         return resource_json(operations_index())
-
-    register_completions(server)

@@ -4,29 +4,44 @@ the SDK, and adds resources, completions and prompts."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from mcp.server import MCPServer
 from mcp.server.context import ServerRequestContext
+from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.mcpserver import Context
 from mcp.server.request_state import RequestStateSecurity
-from mcp.types import CallToolResult, InputRequiredResult, ListToolsResult, PaginatedRequestParams, Tool
+from mcp.types import (
+    CallToolResult,
+    GetPromptResult,
+    InputRequiredResult,
+    ListToolsResult,
+    PaginatedRequestParams,
+    Prompt,
+    Resource,
+    ResourceTemplate,
+    Tool,
+)
+from pydantic import AnyUrl
 
 from polytomic_mcp import __version__
 from polytomic_mcp.client import PolytomicClient
+from polytomic_mcp.completions import register_completions
 from polytomic_mcp.determinism import deterministic
 from polytomic_mcp.errors import SettingsError
 from polytomic_mcp.instructions import SessionInstructions, fail_closed_scope, instructions_for, scope_of_request
-from polytomic_mcp.prompts import register_prompts
+from polytomic_mcp.prompts import add_prompts, install_prompt_guard, load_prompt_specs
 from polytomic_mcp.resources import register_resources
 from polytomic_mcp.settings import RequestScope, Settings, request_scope
 from polytomic_mcp.stdio_transport import serve_stdio
 from polytomic_mcp.tools.context import AppState
 from polytomic_mcp.tools.profiles import choose_profile
 from polytomic_mcp.tools.registry import ToolRegistry
+
+if TYPE_CHECKING:
+    import httpx
 
 logger = logging.getLogger("polytomic_mcp.server")
 
@@ -47,6 +62,7 @@ class PolytomicServer(MCPServer[AppState]):
         self.polytomic_settings = settings
         self.base_url = base_url
         self.registry = ToolRegistry.for_settings(settings)
+        self._read_on_first_use = False
 
         @asynccontextmanager
         async def lifespan(_: MCPServer[AppState]) -> AsyncIterator[AppState]:
@@ -108,6 +124,39 @@ class PolytomicServer(MCPServer[AppState]):
         with deterministic(self.polytomic_settings.deterministic):
             return await self.registry.call(name, arguments, context)
 
+    # Resources and the shipped prompts are added on the first request that reads them, not at
+    # start-up: the prompt files' YAML and the SDK's signature checks of each resource reader
+    # are ~35 ms that a client would otherwise wait for before its first tools/list.
+    def _add_on_first_use(self) -> None:
+        if not self._read_on_first_use:
+            register_resources(self)
+            add_prompts(self, load_prompt_specs())
+            self._read_on_first_use = True
+
+    async def list_prompts(self) -> list[Prompt]:
+        self._add_on_first_use()
+        return await super().list_prompts()
+
+    async def get_prompt(
+        self, name: str, arguments: dict[str, Any] | None = None, context: Context[AppState, Any] | None = None
+    ) -> GetPromptResult | InputRequiredResult:
+        self._add_on_first_use()
+        return await super().get_prompt(name, arguments, context)
+
+    async def list_resources(self) -> list[Resource]:
+        self._add_on_first_use()
+        return await super().list_resources()
+
+    async def list_resource_templates(self) -> list[ResourceTemplate]:
+        self._add_on_first_use()
+        return await super().list_resource_templates()
+
+    async def read_resource(
+        self, uri: AnyUrl | str, context: Context[AppState, Any] | None = None
+    ) -> Iterable[ReadResourceContents] | InputRequiredResult:
+        self._add_on_first_use()
+        return await super().read_resource(uri, context)
+
 
 def build_server(
     settings: Settings, base_url: str, transport: httpx.AsyncBaseTransport | None = None
@@ -119,6 +168,6 @@ def build_server(
     """
     server = PolytomicServer(settings, base_url, transport)
     server.middleware.append(SessionInstructions(settings, server.registry.listed_names))
-    register_resources(server)
-    register_prompts(server)
+    register_completions(server)
+    install_prompt_guard(server)  # resources and prompts themselves are added on first use (above)
     return server

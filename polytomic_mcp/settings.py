@@ -283,11 +283,6 @@ class Settings(BaseSettings):
             return None
         return Credentials(self.api_key.get_secret_value(), self.auth_mode, self.partner_org_id)
 
-    def backend_label(self) -> str:
-        return (
-            f"sandbox (embedded, clock={self.sandbox_clock})" if self.sandbox else f"Polytomic API at {self.base_url}"
-        )
-
 
 def comma_items(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]

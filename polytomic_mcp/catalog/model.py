@@ -72,10 +72,6 @@ class Operation:
     async_info: AsyncInfo | None
     notes: tuple[str, ...]
 
-    @property
-    def parameters(self) -> tuple[Parameter, ...]:
-        return self.path_params + self.query_params + self.header_params
-
 
 @dataclass(frozen=True)
 class Catalog:

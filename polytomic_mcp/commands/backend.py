@@ -9,7 +9,6 @@ In every sandbox mode a caller without a key acts in one default tenant
 from __future__ import annotations
 
 import re
-import sqlite3
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-import httpx
 from pydantic import SecretStr
 
 from polytomic_mcp.client import normalize_base_url
@@ -66,6 +64,8 @@ def open_backend(settings: Settings) -> Iterator[Backend]:
 
 def shared_sandbox(settings: Settings) -> Backend:
     """A sandbox already running at --base-url; checked once, so a wrong URL fails at start."""
+    import httpx  # only this mode needs it before the first request (start-up stays lean)
+
     url = normalize_base_url(settings.base_url)
     credentials = settings.server_credentials()
     headers = {"Authorization": credentials.authorization()} if credentials else {}
@@ -84,6 +84,8 @@ def shared_sandbox(settings: Settings) -> Backend:
 
 @contextmanager
 def embedded_sandbox(settings: Settings) -> Iterator[Backend]:
+    import sqlite3
+
     from polytomic_mcp.sandbox import SandboxConfig, start_sandbox
 
     for field, problem in (
@@ -123,6 +125,8 @@ def db_file_problem(path: str | None) -> str | None:
     """What keeps the sandbox from opening a database file, or None (a new file is fine)."""
     if path is None:
         return None
+    import sqlite3
+
     target = Path(path)
     if target.is_dir():
         return "a folder, not a file"

@@ -16,10 +16,10 @@ import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import tomlkit
-from tomlkit.items import Table
+if TYPE_CHECKING:
+    from tomlkit.items import Table
 
 Client = Literal["claude-desktop", "claude-code", "cursor", "vscode", "codex"]
 CLIENTS: tuple[Client, ...] = ("claude-desktop", "claude-code", "cursor", "vscode", "codex")
@@ -110,6 +110,8 @@ def claude_code_command(name: str, launch: Launch) -> str:
 
 def toml_table(server: dict[str, Any]) -> Table:
     """A Codex `[mcp_servers.NAME]` table for an entry (the env as an inline table), a blank line after it."""
+    import tomlkit  # here, not at the top: the CLI parser imports this module for its choices on every start
+
     table = tomlkit.table()
     table["command"] = server["command"]
     table["args"] = server["args"]

@@ -104,11 +104,6 @@ def replay(facts: CsvFacts, rows: list[dict[str, str]], existing: Iterable[str],
     return Replay(inserts, updates, errors, matched, repeat_updates)
 
 
-def _rows(numbers: Iterable[int]) -> str:
-    listed = sorted(numbers)
-    return ("row " if len(listed) == 1 else "rows ") + ", ".join(str(n) for n in listed)
-
-
 def explain_csv(facts: CsvFacts) -> list[str]:
     """The planted rows, in row order."""
     always = "(a record error in every run)"

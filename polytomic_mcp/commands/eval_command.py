@@ -12,7 +12,6 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 import anyio
 import httpx
@@ -21,28 +20,6 @@ from polytomic_mcp.commands.output import say
 from polytomic_mcp.commands.startup import StartupError
 from polytomic_mcp.evals.runner import ScenarioReport, run_scenarios
 from polytomic_mcp.evals.scenario import ScenarioError, load_scenarios
-
-
-def add_eval_command(commands: Any) -> None:
-    evals = commands.add_parser("eval", help="run scripted agent evaluations (scenario files) on the sandbox")
-    actions = evals.add_subparsers(dest="eval_command", metavar="ACTION", required=True)
-    run = actions.add_parser(
-        "run",
-        help="run scenarios: a YAML file or a folder of them",
-        description="Run each scenario in its own sandbox tenant through a real MCP client session, "
-        "then check its assertions. See docs/evaluations.md.",
-    )
-    run.add_argument("path", help="a scenario file, or a folder of *.yaml scenarios")
-    run.add_argument("--json", action="store_true", help="print the report as JSON")
-    run.add_argument("--jobs", type=int, default=1, help="scenarios run at once (default 1)")
-    run.add_argument(
-        "--transport", choices=["stdio", "http"], default="stdio", help="how the client reaches the server"
-    )
-    run.add_argument(
-        "--sandbox-url",
-        default=None,
-        help="use a sandbox already running there (`polytomic-mcp sandbox --clock step`) instead of starting one",
-    )
 
 
 def report_json(reports: list[ScenarioReport]) -> str:

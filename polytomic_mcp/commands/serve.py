@@ -8,7 +8,7 @@ import sys
 import anyio
 
 from polytomic_mcp.commands.backend import NO_BACKEND, announce, open_backend
-from polytomic_mcp.commands.startup import listening_socket
+from polytomic_mcp.commands.startup import listening_socket, run_uvicorn
 from polytomic_mcp.commands.tool_cap import LeftOut, describe_left_out, left_out_toolsets
 from polytomic_mcp.settings import Settings, invalid_setting, request_scope
 
@@ -35,14 +35,15 @@ def run_serve(settings: Settings, args: argparse.Namespace) -> int:
             report_left_out(left_out, backend.settings)
             anyio.run(server.run_stdio_async)
             return 0
-        from polytomic_mcp.http_app import serve_http
+        from polytomic_mcp.http_app import build_http_app
 
         address = f"http://{args.host}:{args.port}"
         admin = f" admin={address}/sandbox/" if backend.is_sandbox else ""
         announce(backend, f"{address}/mcp", admin)
         report_left_out(left_out, backend.settings)
         sandbox_url = backend.base_url if backend.is_sandbox else None
-        serve_http(server, backend.settings, sock, args.host, args.stateless, sandbox_url)
+        app = build_http_app(server, backend.settings, args.host, args.stateless, sandbox_url)
+        run_uvicorn(app, sock, backend.settings.log_level)  # until interrupted
     return 0
 
 

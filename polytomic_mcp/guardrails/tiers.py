@@ -68,32 +68,37 @@ class DenyList:
 
 
 def read_only_refusal(tool: str, mode: AccessMode, settings: Settings, over_http: bool) -> str:
-    lines = [f"{tool} changes data in Polytomic, and this server is in {mode.value} mode, so it was not run."]
-    if over_http and settings.effective_access_mode is not mode:
-        lines.append(f"The request header 'X-Polytomic-Access-Mode: {mode.value}' narrowed the mode; drop that header.")
-    else:
-        lines.append(
-            "To allow it, the operator must start the server with --access-mode read-write (creates and "
-            "non-destructive changes) or --access-mode full-access (or set POLYTOMIC_ACCESS_MODE=full-access)."
-        )
-    lines.append("Read-only tools (get, list, status, diagnose) remain available.")
-    return " ".join(lines)
+    return _refusal(
+        f"{tool} changes data in Polytomic, and this server is in {mode.value} mode, so it was not run.",
+        "To allow it, the operator must start the server with --access-mode read-write (creates and "
+        "non-destructive changes) or --access-mode full-access (or set POLYTOMIC_ACCESS_MODE=full-access).",
+        "Read-only tools (get, list, status, diagnose) remain available.",
+        mode,
+        settings,
+        over_http,
+    )
 
 
 def destructive_refusal(tool: str, mode: AccessMode, settings: Settings, over_http: bool) -> str:
-    lines = [
+    return _refusal(
         f"{tool} deletes, replaces or cancels something in Polytomic (a destructive operation), and this "
-        f"server is in {mode.value} mode, so it was not run."
-    ]
+        f"server is in {mode.value} mode, so it was not run.",
+        "Only the operator can allow destructive operations: start the server with --access-mode full-access "
+        "(or set POLYTOMIC_ACCESS_MODE=full-access); each one is then confirmed by the user.",
+        "Creates and non-destructive changes remain available.",
+        mode,
+        settings,
+        over_http,
+    )
+
+
+def _refusal(what: str, operator_fix: str, still: str, mode: AccessMode, settings: Settings, over_http: bool) -> str:
+    """What was refused and why; who can change that (the request's own header, or the operator); what remains."""
     if over_http and settings.effective_access_mode is not mode:
-        lines.append(f"The request header 'X-Polytomic-Access-Mode: {mode.value}' narrowed the mode; drop that header.")
+        fix = f"The request header 'X-Polytomic-Access-Mode: {mode.value}' narrowed the mode; drop that header."
     else:
-        lines.append(
-            "Only the operator can allow destructive operations: start the server with --access-mode full-access "
-            "(or set POLYTOMIC_ACCESS_MODE=full-access); each one is then confirmed by the user."
-        )
-    lines.append("Creates and non-destructive changes remain available.")
-    return " ".join(lines)
+        fix = operator_fix
+    return " ".join([what, fix, still])
 
 
 def denied_refusal(name: str, over_http: bool) -> str:

@@ -9,7 +9,6 @@ from mcp.types import CallToolResult, TextContent
 
 from polytomic_mcp.catalog import Operation
 from polytomic_mcp.client import PolytomicError
-from polytomic_mcp.tokens import compact_json
 from polytomic_mcp.tools.shaping.render import TRUSTED_KEYS, fence
 from polytomic_mcp.tools.shaping.sanitize import clean_text
 
@@ -36,12 +35,6 @@ def text_result(text: str, structured: dict[str, Any] | None = None, is_error: b
     return CallToolResult(
         content=[TextContent(type="text", text=text)], structured_content=structured, is_error=is_error
     )
-
-
-def payload_result(payload: dict[str, Any], is_error: bool = False) -> CallToolResult:
-    """A hand-written tool's answer: the payload as structured content, with its JSON as text
-    (the server renders and shapes it once more before the model sees it)."""
-    return text_result(compact_json(payload), payload, is_error)
 
 
 def error_result(message: str) -> CallToolResult:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
 
 from polytomic_mcp.client import PolytomicError
 from polytomic_mcp.errors import PolytomicMcpError
@@ -125,7 +124,3 @@ def visible_files(world: World, bucket: str | None) -> list[str]:
     if bucket is not None:
         return list(world.buckets[bucket].files) if bucket in world.buckets else []
     return [f"{name}/{key}" for name, found in sorted(world.buckets.items()) for key in found.files]
-
-
-def as_rows(world: World) -> list[Any]:
-    return [bucket.view() for bucket in world.buckets.values()] + [org.view() for org in world.orgs.values()]

@@ -9,18 +9,15 @@ from polytomic_mcp.sandbox.engine import bulk_executions, console_log, jobs, sch
 from polytomic_mcp.sandbox.errors import ApiError, bad_request, not_found, unprocessable
 from polytomic_mcp.sandbox.handlers.connections import load as load_connection
 from polytomic_mcp.sandbox.handlers.connections import require_healthy
-from polytomic_mcp.sandbox.http.context import Call, Reply, envelope, handles
-from polytomic_mcp.sandbox.http.pagination import paginate
+from polytomic_mcp.sandbox.handlers.runs import cancel_reply, runs_page
+from polytomic_mcp.sandbox.http.context import Call, Reply, envelope, handles, saved
 from polytomic_mcp.sandbox.state.clock import iso
 
 KIND = "bulk_sync"
 
 
 def load(call: Call, sync_id: str) -> dict[str, Any]:
-    doc = call.store.get(call.org, KIND, sync_id)
-    if doc is None:
-        raise not_found("bulk sync", sync_id)
-    return doc
+    return call.document(KIND, sync_id, "bulk sync")
 
 
 def _schema_entry(raw: Any, available: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -65,7 +62,7 @@ def _document(call: Call, body: dict[str, Any], existing: dict[str, Any] | None)
         else [_schema_entry(s, available) for s in available]
     )
     now = call.now_iso()
-    actor = {"id": call.tenant.key_fingerprint, "name": "API key", "type": "apikey"}
+    actor = call.actor
     return {
         "active": True,
         "mode": "replicate",
@@ -84,16 +81,12 @@ def _document(call: Call, body: dict[str, Any], existing: dict[str, Any] | None)
 
 @handles("bulk_sync_create")
 def create(call: Call) -> Reply:
-    doc = _document(call, call.body_dict(), None)
-    call.store.put(call.org, KIND, doc["id"], doc)
-    return envelope(call, doc)
+    return saved(call, KIND, _document(call, call.body_dict(), None))
 
 
 @handles("bulk_sync_update")
 def update(call: Call) -> Reply:
-    doc = _document(call, call.body_dict(), load(call, call.path["id"]))
-    call.store.put(call.org, KIND, doc["id"], doc)
-    return envelope(call, doc)
+    return saved(call, KIND, _document(call, call.body_dict(), load(call, call.path["id"])))
 
 
 @handles("bulk_sync_get")
@@ -213,12 +206,9 @@ def list_executions(call: Call) -> Reply:
     runs = _runs(call, call.path["id"])
     if call.query.get("only_terminal"):
         runs = [e for e in runs if e["status"] in bulk_executions.TERMINAL]
-    if not call.query.get("ascending"):
-        runs = list(reversed(runs))
     if int(call.query.get("limit") or 50) > 100:
         raise bad_request("limit must be at most 100", "limit")
-    page, siblings = paginate(call, [bulk_executions.view(e) for e in runs])
-    return envelope(call, page, **siblings)
+    return runs_page(call, runs, bulk_executions.view)
 
 
 @handles("bulk_sync_executions_get")
@@ -229,11 +219,7 @@ def get_execution(call: Call) -> Reply:
 @handles("bulk_sync_executions_cancel")
 def cancel_execution(call: Call) -> Reply:
     execution = _execution(call)
-    if not bulk_executions.request_cancel(call.runtime, call.org, execution):
-        raise ApiError(
-            409, f"execution {execution['id']} already finished ({execution['status']})", "execution_finished"
-        )
-    return envelope(call, {"message": f"canceling execution {execution['id']}"})
+    return cancel_reply(call, execution, bulk_executions.request_cancel(call.runtime, call.org, execution))
 
 
 @handles("bulk_sync_executions_get_console_logs")

@@ -64,12 +64,7 @@ def _check_world(call: Call, kind: ConnectionType, config: dict[str, Any]) -> di
             ) from None
         if not isinstance(account, dict):
             raise bad_request("service_account must be a JSON object (a service-account key file)", "service_account")
-        location = _location(config, kind.id)
-        if not files.bucket_exists(call.store, call.org, location.bucket):
-            raise bad_request(
-                f"bucket {location.bucket!r} does not exist or the service account cannot read it", "bucket"
-            )
-        learnt["bucket"] = location.text
+        learnt["bucket"] = _readable_bucket(call, config, kind.id, "the service account")
         learnt["project_id"] = str(account.get("project_id") or "")
         learnt["client_email"] = str(account.get("client_email") or "")
     elif kind.id == "s3":
@@ -79,12 +74,7 @@ def _check_world(call: Call, kind: ConnectionType, config: dict[str, Any]) -> di
                     raise bad_request(f"{member} is required with access_key_and_secret", member)
         elif not config.get("iam_role_arn"):
             raise bad_request("iam_role_arn is required with iam_role", "iam_role_arn")
-        location = _location(config, kind.id)
-        if not files.bucket_exists(call.store, call.org, location.bucket):
-            raise bad_request(
-                f"bucket {location.bucket!r} does not exist or the credentials cannot read it", "s3_bucket_name"
-            )
-        learnt["s3_bucket_name"] = location.text
+        learnt["s3_bucket_name"] = _readable_bucket(call, config, kind.id, "the credentials")
         learnt["external_id"] = call.org
     elif kind.id == "salesforce":
         try:
@@ -108,6 +98,17 @@ def _location(config: dict[str, Any], connection_type: str) -> files.Location:
         return files.parse_location(str(config[member]), connection_type)
     except ValueError as exc:
         raise bad_request(f"{member}: {exc}", member) from None
+
+
+def _readable_bucket(call: Call, config: dict[str, Any], connection_type: str, reader: str) -> str:
+    """The configured bucket location, once the bucket is known to exist (else a 400 naming its member)."""
+    location = _location(config, connection_type)
+    if not files.bucket_exists(call.store, call.org, location.bucket):
+        raise bad_request(
+            f"bucket {location.bucket!r} does not exist or {reader} cannot read it",
+            files.BUCKET_MEMBER[connection_type],
+        )
+    return location.text
 
 
 def validated_configuration(call: Call, kind: ConnectionType, config: dict[str, Any]) -> dict[str, Any]:
@@ -152,17 +153,14 @@ def public_view(call: Call, doc: dict[str, Any], *, full: bool = True) -> dict[s
             api_calls_last_24_hours=int(doc.get("api_calls", 0)),
             created_at=doc["created_at"],
             updated_at=doc["updated_at"],
-            created_by={"id": call.tenant.key_fingerprint, "name": "API key", "type": "apikey"},
+            created_by=call.actor,
             rate_limit={"currently_limited": False},
         )
     return view
 
 
 def load(call: Call, connection_id: str) -> dict[str, Any]:
-    doc = call.store.get(call.org, KIND, connection_id)
-    if doc is None:
-        raise not_found("connection", connection_id)
-    return doc
+    return call.document(KIND, connection_id, "connection")
 
 
 def require_healthy(doc: dict[str, Any]) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from polytomic_mcp.sandbox.engine import jobs, schema_cache
-from polytomic_mcp.sandbox.errors import ApiError, not_found, unprocessable
+from polytomic_mcp.sandbox.errors import ApiError, unprocessable
 from polytomic_mcp.sandbox.handlers.connections import load as load_connection
-from polytomic_mcp.sandbox.http.context import Call, Reply, envelope, handles
+from polytomic_mcp.sandbox.http.context import Call, Reply, envelope, handles, saved
 from polytomic_mcp.sandbox.world import files, salesforce
 
 KIND = "model"
@@ -104,15 +104,12 @@ def build(call: Call, body: dict[str, Any], existing: dict[str, Any] | None = No
         "version": (existing["version"] + 1) if existing else 1,
         "created_at": existing["created_at"] if existing else now,
         "updated_at": now,
-        "created_by": {"id": call.tenant.key_fingerprint, "name": "API key", "type": "apikey"},
+        "created_by": call.actor,
     }
 
 
 def load(call: Call, model_id: str) -> dict[str, Any]:
-    doc = call.store.get(call.org, KIND, model_id)
-    if doc is None:
-        raise not_found("model", model_id)
-    return doc
+    return call.document(KIND, model_id, "model")
 
 
 def _save_later(call: Call, job_type: str, model: dict[str, Any]) -> dict[str, Any]:
@@ -121,23 +118,22 @@ def _save_later(call: Call, job_type: str, model: dict[str, Any]) -> dict[str, A
     return jobs.submit(call.runtime, call.org, job_type, result, jobs.save_document(KIND, model["id"], model))
 
 
+def _save_now_or_later(call: Call, model: dict[str, Any], job_type: str, meanwhile: dict[str, Any] | None) -> Reply:
+    """Saved at once, or with ``?async=true`` by a job (answering with `meanwhile` until it is done)."""
+    if call.query.get("async"):
+        return envelope(call, meanwhile, job=_save_later(call, job_type, model))
+    return saved(call, KIND, model)
+
+
 @handles("models_create")
 def create(call: Call) -> Reply:
-    model = build(call, call.body_dict())
-    if call.query.get("async"):
-        return envelope(call, None, job=_save_later(call, "createmodel", model))
-    call.store.put(call.org, KIND, model["id"], model)
-    return envelope(call, model)
+    return _save_now_or_later(call, build(call, call.body_dict()), "createmodel", None)
 
 
 @handles("models_update")
 def update(call: Call) -> Reply:
     existing = load(call, call.path["id"])
-    model = build(call, call.body_dict(), existing)
-    if call.query.get("async"):
-        return envelope(call, existing, job=_save_later(call, "updatemodel", model))
-    call.store.put(call.org, KIND, model["id"], model)
-    return envelope(call, model)
+    return _save_now_or_later(call, build(call, call.body_dict(), existing), "updatemodel", existing)
 
 
 @handles("models_preview")

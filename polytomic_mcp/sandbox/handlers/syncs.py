@@ -6,8 +6,9 @@ from typing import Any
 
 from polytomic_mcp.sandbox.engine import console_log, executions, sync_rules
 from polytomic_mcp.sandbox.errors import ApiError, bad_request, not_found
+from polytomic_mcp.sandbox.handlers.runs import cancel_reply, runs_page
 from polytomic_mcp.sandbox.http import versions
-from polytomic_mcp.sandbox.http.context import Call, Reply, envelope, handles
+from polytomic_mcp.sandbox.http.context import Call, Reply, envelope, handles, saved
 from polytomic_mcp.sandbox.http.pagination import paginate
 from polytomic_mcp.sandbox.http.shaping import conform, data_schema
 from polytomic_mcp.sandbox.state.clock import iso
@@ -37,16 +38,13 @@ SCHEDULE_OPTIONS = [
 
 
 def load(call: Call, sync_id: str) -> dict[str, Any]:
-    doc = call.store.get(call.org, KIND, sync_id)
-    if doc is None:
-        raise not_found("sync", sync_id)
-    return doc
+    return call.document(KIND, sync_id, "sync")
 
 
 def _document(call: Call, body: dict[str, Any], existing: dict[str, Any] | None) -> dict[str, Any]:
     model_ids, _ = sync_rules.check(call.store, call.org, body)
     now = call.now_iso()
-    actor = {"id": call.tenant.key_fingerprint, "name": "API key", "type": "apikey"}
+    actor = call.actor
     return {
         "active": True,
         **body,
@@ -63,16 +61,12 @@ def _document(call: Call, body: dict[str, Any], existing: dict[str, Any] | None)
 
 @handles("model_sync_create")
 def create(call: Call) -> Reply:
-    doc = _document(call, call.body_dict(), None)
-    call.store.put(call.org, KIND, doc["id"], doc)
-    return envelope(call, doc)
+    return saved(call, KIND, _document(call, call.body_dict(), None))
 
 
 @handles("model_sync_update")
 def update(call: Call) -> Reply:
-    doc = _document(call, call.body_dict(), load(call, call.path["id"]))
-    call.store.put(call.org, KIND, doc["id"], doc)
-    return envelope(call, doc)
+    return saved(call, KIND, _document(call, call.body_dict(), load(call, call.path["id"])))
 
 
 @handles("model_sync_get")
@@ -191,10 +185,7 @@ def list_executions(call: Call) -> Reply:
     runs = _executions(call, call.path["sync_id"])
     if call.query.get("only_completed"):
         runs = [e for e in runs if e["status"] in executions.TERMINAL]
-    if not call.query.get("ascending"):
-        runs = list(reversed(runs))
-    page, siblings = paginate(call, [executions.view(e) for e in runs])
-    return envelope(call, page, **siblings)
+    return runs_page(call, runs, executions.view)
 
 
 @handles("model_sync_executions_get")
@@ -205,11 +196,7 @@ def get_execution(call: Call) -> Reply:
 @handles("model_sync_executions_cancel")
 def cancel_execution(call: Call) -> Reply:
     execution = _execution(call)
-    if not executions.request_cancel(call.runtime, call.org, execution):
-        raise ApiError(
-            409, f"execution {execution['id']} already finished ({execution['status']})", "execution_finished"
-        )
-    return envelope(call, {"message": f"canceling execution {execution['id']}"})
+    return cancel_reply(call, execution, executions.request_cancel(call.runtime, call.org, execution))
 
 
 @handles("model_sync_executions_get_console_logs")

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from polytomic_mcp.catalog import Operation
+from polytomic_mcp.sandbox.errors import not_found
 from polytomic_mcp.sandbox.http.shaping import MISSING, conform, data_schema
 from polytomic_mcp.sandbox.state.clock import iso
 from polytomic_mcp.sandbox.state.runtime import Runtime
@@ -62,6 +63,18 @@ class Call:
     def body_dict(self) -> dict[str, Any]:
         return dict(self.body) if isinstance(self.body, dict) else {}
 
+    @property
+    def actor(self) -> dict[str, str]:
+        """Who made the call, as Polytomic records it in `created_by` and `updated_by`."""
+        return {"id": self.tenant.key_fingerprint, "name": "API key", "type": "apikey"}
+
+    def document(self, kind: str, ident: str, what: str) -> dict[str, Any]:
+        """The tenant's stored document of `kind`, or a 404 that calls it `what`."""
+        doc = self.store.get(self.org, kind, ident)
+        if doc is None:
+            raise not_found(what, ident)
+        return doc
+
 
 @dataclass
 class Reply:
@@ -89,6 +102,12 @@ def handles(*names: str) -> Callable[[Handler], Handler]:
         return fn
 
     return register
+
+
+def saved(call: Call, kind: str, doc: dict[str, Any]) -> Reply:
+    """Store the document as the tenant's `kind` and answer with it."""
+    call.store.put(call.org, kind, doc["id"], doc)
+    return envelope(call, doc)
 
 
 def envelope(call: Call, data: Any, status: int = 200, **siblings: Any) -> Reply:
