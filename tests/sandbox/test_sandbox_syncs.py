@@ -257,3 +257,30 @@ def test_sync_list_get_update_activate_delete(api: httpx.Client, connected: dict
     assert [s["id"] for s in api.get("/api/syncs", params={"active": "false"}).json()["data"]] == [made[0]["id"]]
     assert api.delete(f"/api/syncs/{made[0]['id']}").status_code == 204
     assert api.get(f"/api/syncs/{made[0]['id']}").status_code == 404
+
+
+def test_an_update_by_another_key_keeps_who_created_either_kind_of_sync(
+    api: httpx.Client, connected: dict[str, str]
+) -> None:
+    org = api.get("/api/me").json()["data"]["organization_id"]
+    user = api.post(f"/api/organizations/{org}/users", json={"email": "second@example.com", "role": "admin"})
+    minted = api.post(f"/api/organizations/{org}/users/{user.json()['data']['id']}/keys").json()["data"]["value"]
+    other = httpx.Client(base_url=api.base_url, headers={"Authorization": f"Bearer {minted}"}, timeout=30)
+    bulk_body = {
+        "name": "Salesforce to GCS",
+        "source_connection_id": connected["salesforce"],
+        "destination_connection_id": connected["gcs"],
+        "destination_configuration": {},
+        "default_schedule": {"frequency": "manual"},
+    }
+    bulk = api.post("/api/bulk/syncs", json=bulk_body).json()["data"]
+    model = create_model(api, connected["gcs"])
+    sync = create_sync(api, model["id"], connected["salesforce"])
+    with other:
+        bulk_after = other.put(f"/api/bulk/syncs/{bulk['id']}", json={**bulk_body, "name": "renamed"}).json()["data"]
+        body = {**sync_body(model["id"], connected["salesforce"]), "name": "renamed"}
+        sync_after = other.put(f"/api/syncs/{sync['id']}", json=body).json()["data"]
+    for before, after in ((bulk, bulk_after), (sync, sync_after)):
+        assert after["name"] == "renamed"
+        assert after["created_by"] == before["created_by"]  # the creator stays
+        assert after["updated_by"] != before["created_by"]  # the other key is who changed it

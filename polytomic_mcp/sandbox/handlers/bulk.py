@@ -61,8 +61,6 @@ def _document(call: Call, body: dict[str, Any], existing: dict[str, Any] | None)
         if raw_schemas
         else [_schema_entry(s, available) for s in available]
     )
-    now = call.now_iso()
-    actor = call.actor
     return {
         "active": True,
         "mode": "replicate",
@@ -71,11 +69,7 @@ def _document(call: Call, body: dict[str, Any], existing: dict[str, Any] | None)
         "additional_schedules": [{**s, "id": call.new_id()} for s in body.get("additional_schedules") or []],
         "schemas": schemas,
         "id": existing["id"] if existing else call.new_id(),
-        "organization_id": call.org,
-        "created_at": existing["created_at"] if existing else now,
-        "created_by": actor,
-        "updated_at": now,
-        "updated_by": actor,
+        **call.stamps(existing),
     }
 
 

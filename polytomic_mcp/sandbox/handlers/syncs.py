@@ -43,19 +43,13 @@ def load(call: Call, sync_id: str) -> dict[str, Any]:
 
 def _document(call: Call, body: dict[str, Any], existing: dict[str, Any] | None) -> dict[str, Any]:
     model_ids, _ = sync_rules.check(call.store, call.org, body)
-    now = call.now_iso()
-    actor = call.actor
     return {
         "active": True,
         **body,
         "id": existing["id"] if existing else call.new_id(),
         "model_ids": model_ids,
         "problems": [],
-        "organization_id": call.org,
-        "created_at": existing["created_at"] if existing else now,
-        "created_by": existing.get("created_by", actor) if existing else actor,
-        "updated_at": now,
-        "updated_by": actor,
+        **call.stamps(existing),
     }
 
 

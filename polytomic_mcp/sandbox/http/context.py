@@ -68,6 +68,18 @@ class Call:
         """Who made the call, as Polytomic records it in `created_by` and `updated_by`."""
         return {"id": self.tenant.key_fingerprint, "name": "API key", "type": "apikey"}
 
+    def stamps(self, existing: dict[str, Any] | None) -> dict[str, Any]:
+        """Who and when, as a saved object records them: the creator and creation time are kept
+        on update; the caller and now become the updater."""
+        now, actor = self.now_iso(), self.actor
+        return {
+            "organization_id": self.org,
+            "created_at": existing["created_at"] if existing else now,
+            "created_by": existing.get("created_by", actor) if existing else actor,
+            "updated_at": now,
+            "updated_by": actor,
+        }
+
     def document(self, kind: str, ident: str, what: str) -> dict[str, Any]:
         """The tenant's stored document of `kind`, or a 404 that calls it `what`."""
         doc = self.store.get(self.org, kind, ident)
