@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Literal
 
 from polytomic_mcp.client import PolytomicError
-from polytomic_mcp.errors import NotFoundError, PolytomicMcpError, UpstreamError
+from polytomic_mcp.errors import NotFoundError, UpstreamError
 from polytomic_mcp.tools.api import Api
 from polytomic_mcp.tools.context import RequestContext
 from polytomic_mcp.tools.tool_names import (
@@ -21,7 +21,8 @@ from polytomic_mcp.tools.tool_names import (
     RUN_SYNC_AND_WAIT,
     WAIT_FOR_EXECUTION,
 )
-from polytomic_mcp.tools.views import HEALTHY, JsonObject, execution_ref, items, obj
+from polytomic_mcp.tools.views import JsonObject, execution_ref, items, obj
+from polytomic_mcp.tools.workflow.connection_health import connection_health
 from polytomic_mcp.tools.workflow.executions import is_terminal
 from polytomic_mcp.tools.workflow.waiting import Deadline, poll_until
 
@@ -145,7 +146,12 @@ async def diagnose_bulk(request: RequestContext, sync_id: str, execution_id: str
     execution = (
         obj(await api.data("bulk_sync_executions_get", bulk_sync_id=sync_id, execution_id=chosen)) if chosen else None
     )
-    connections = await _connection_health(api, sync)
+    roles = [
+        (str(sync[member]), role)
+        for member, role in (("source_connection_id", "source"), ("destination_connection_id", "destination"))
+        if sync.get(member)
+    ]
+    connections = await connection_health(api, roles, with_cache=False)
     hint = request.hints
     steps: list[str] = []
     if execution is None:
@@ -155,7 +161,7 @@ async def diagnose_bulk(request: RequestContext, sync_id: str, execution_id: str
     elif str(execution.get("status")) in FAILED or bulk_execution_summary(execution).get("failing_schemas"):
         steps.append("Read failing_schemas: each names a source table that did not copy, and why.")
     steps += [
-        f"The {row['role']} connection {row['id']} is not healthy (its status is in connections): "
+        f"The {row['role']} connection {row['id']} is not healthy (see connections): "
         f"{hint(DESCRIBE_CONNECTION, connection_id=row['id'])} says what to fix."
         for row in connections
         if not row["healthy"]
@@ -191,19 +197,3 @@ def _trend_row(run: JsonObject) -> JsonObject:
         "records": run.get("record_count"),
         "errors": run.get("error_count"),
     }
-
-
-async def _connection_health(api: Api, sync: JsonObject) -> list[JsonObject]:
-    rows: list[JsonObject] = []
-    for role, member in (("source", "source_connection_id"), ("destination", "destination_connection_id")):
-        connection_id = sync.get(member)
-        if not connection_id:
-            continue
-        try:
-            connection = obj(await api.data("connections_get", connection_id=connection_id))
-        except PolytomicMcpError:
-            rows.append({"role": role, "id": connection_id, "status": "unreadable", "healthy": False})
-            continue
-        status = connection.get("status")
-        rows.append({"role": role, "id": connection_id, "status": status, "healthy": status in (None, HEALTHY)})
-    return rows

@@ -20,7 +20,6 @@ field names.
 
 from __future__ import annotations
 
-from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Annotated
 
@@ -29,7 +28,6 @@ from pydantic import Field
 
 from polytomic_mcp.errors import PolytomicMcpError
 from polytomic_mcp.tools.api import Api
-from polytomic_mcp.tools.boundary import error_text
 from polytomic_mcp.tools.context import RequestContext
 from polytomic_mcp.tools.definition import HandWrittenTool, Payload, ToolInput
 from polytomic_mcp.tools.hints import Hints
@@ -43,22 +41,18 @@ from polytomic_mcp.tools.tool_names import (
 )
 from polytomic_mcp.tools.views import (
     FAILED_STATUSES,
-    HEALTHY,
     JsonObject,
-    brief_failure,
-    cache_view,
-    connection_row,
     counts_of,
     execution_ref,
     execution_view,
     identity_mappings,
     items,
     obj,
-    short_text,
     sync_problems,
     sync_summary,
 )
 from polytomic_mcp.tools.workflow.bulk import diagnose_bulk, sync_kind
+from polytomic_mcp.tools.workflow.connection_health import connection_health
 from polytomic_mcp.tools.workflow.error_causes import GroupedErrors, group_errors
 from polytomic_mcp.tools.workflow.executions import TERMINAL
 
@@ -172,22 +166,7 @@ async def check_connections(api: Api, sync: JsonObject, with_cache: bool) -> lis
     target_id = sync_summary(sync)["target_connection_id"]
     if target_id:
         roles.append((str(target_id), "target"))
-    rows: list[JsonObject] = []
-    for connection_id, role in roles:
-        try:
-            connection = obj(await api.data("connections_get", connection_id=connection_id))
-        except PolytomicMcpError as failure:
-            problem = brief_failure(error_text(failure, "connections_get"))
-            rows.append({"role": role, "id": connection_id, "healthy": False, "problem": problem})
-            continue
-        row = {"role": role, **connection_row(connection), "healthy": connection.get("status") in (None, HEALTHY)}
-        if not row["healthy"] and short_text(connection.get("status_error"), 160):
-            row["status_error"] = short_text(connection.get("status_error"), 160)
-        if with_cache:
-            with suppress(PolytomicMcpError):  # cache status is a hint; a failure here says nothing about the sync
-                row["schema_cache"] = cache_view(obj(await api.data("schemas_get_status", connection_id=connection_id)))
-        rows.append(row)
-    return rows
+    return await connection_health(api, roles, with_cache)
 
 
 async def gather_findings(api: Api, sync_id: str, execution_id: str | None, recent: int, hint: Hints) -> Findings:
