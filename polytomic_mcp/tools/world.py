@@ -82,9 +82,13 @@ async def sandbox_world(request: RequestContext) -> JsonObject | None:
     return obj(body.get("data")) or None
 
 
-async def visible_world(request: RequestContext, with_files: bool = True) -> World:
+async def visible_world(
+    request: RequestContext, with_files: bool = True, connections: list[JsonObject] | None = None
+) -> World:
+    """The world in reach; `connections` is the connection list when the caller already read it."""
     world = World()
-    connections = items(await request.api.data("connections_list"))
+    if connections is None:
+        connections = items(await request.api.data("connections_list"))
     for connection in connections:
         configuration = obj(connection.get("configuration"))
         kind = type_id_of(connection)

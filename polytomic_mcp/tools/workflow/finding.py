@@ -144,18 +144,23 @@ async def list_kinds(
     """Rows of every requested kind, plus the kinds whose listing failed and why."""
     rows: list[JsonObject] = []
     unavailable: dict[str, PolytomicMcpError] = {}
+    connections: list[JsonObject] | None = None  # read once: the world is seen through them too
     for kind in kinds:
         if kind in WORLD_KINDS:
             continue
         operation, lister, shape = LISTINGS[kind]
         try:
-            rows.extend(shape(item) for item in await lister(request.api, operation))
+            listed = await lister(request.api, operation)
         except PolytomicMcpError as failure:
             unavailable[kind] = failure
+            continue
+        if kind == "connections":
+            connections = listed
+        rows.extend(shape(item) for item in listed)
     wanted_world = [kind for kind in kinds if kind in WORLD_KINDS]
     if wanted_world:
         try:
-            world = await visible_world(request, with_files="files" in wanted_world)
+            world = await visible_world(request, with_files="files" in wanted_world, connections=connections)
             rows.extend(world_rows(world, wanted_world))
         except PolytomicMcpError as failure:
             unavailable.update(dict.fromkeys(wanted_world, failure))

@@ -158,7 +158,7 @@ class CsvToSalesforceSetup:
     async def name_reachable_buckets(self) -> None:
         """After Polytomic refused a bucket: the buckets this session can see, for the next try."""
         try:
-            world = await visible_world(self.context, with_files=False)
+            world = await visible_world(self.context, with_files=False, connections=await self.connections())
         except PolytomicMcpError:
             return
         self.report.extra["buckets_in_reach"] = bucket_names(world)
@@ -169,7 +169,7 @@ class CsvToSalesforceSetup:
         location = self.request.bucket_location() or ""
         bucket, _, folder = location.partition("/")
         try:
-            world = await visible_world(self.context, with_files=False)
+            world = await visible_world(self.context, with_files=False, connections=await self.connections())
         except PolytomicMcpError:
             return
         files = world.buckets[bucket].files if bucket in world.buckets else []
