@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,17 @@ from mcp.types import Tool
 TESTS = Path(__file__).parent
 SNAPSHOTS = TESTS / "snapshots"
 VENDOR = TESTS / "vendor"
+# A word shaped like a tool name (snake_case, at least one underscore): where prose may name a tool.
+TOOL_NAME_SHAPE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+
+
+@cache
+def every_tool_name() -> frozenset[str]:
+    """Every tool the server has, operation and hand-written, listed or not."""
+    from polytomic_mcp.tools.inventory import HAND_WRITTEN_TOOLS
+    from polytomic_mcp.tools.operations.tools import operation_tools
+
+    return frozenset({tool.name for tool in operation_tools()} | {tool.name for tool in HAND_WRITTEN_TOOLS})
 
 
 def tool_wire(tool: Tool) -> dict[str, Any]:

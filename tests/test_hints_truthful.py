@@ -18,13 +18,10 @@ import pytest
 from mcp.client import Client
 
 from polytomic_mcp.sandbox import RunningSandbox, SandboxConfig, start_sandbox
-from polytomic_mcp.tools.inventory import HAND_WRITTEN_TOOLS
-from polytomic_mcp.tools.operations.tools import operation_tools
 from tests.seed_setup import create_salesforce_connection, create_sync, result_text, seed_server, setup_seed
+from tests.support import TOOL_NAME_SHAPE, every_tool_name
 
 ADVICE_KEYS = frozenset({"next", "next_steps", "health", "advice", "note", "message"})
-EVERY_TOOL = frozenset({tool.name for tool in operation_tools()} | {tool.name for tool in HAND_WRITTEN_TOOLS})
-NAME = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 REST_PATH = re.compile(r"(?:\b(?:GET|POST|PUT|PATCH|DELETE) /|/api/)")
 MISSING = "00000000-0000-4000-8000-000000000000"
 
@@ -50,9 +47,9 @@ def advice_in(value: Any, key: str | None = None) -> Iterator[str]:
 def untrue_mentions(text: str, listed: set[str]) -> list[str]:
     """Tool names in `text` that this session can neither call nor reach, nor is told it may not."""
     wrong: list[str] = []
-    for match in NAME.finditer(text):
+    for match in TOOL_NAME_SHAPE.finditer(text):
         name = match.group(0)
-        if name not in EVERY_TOOL or name in listed:
+        if name not in every_tool_name() or name in listed:
             continue
         after = text[match.end() : match.end() + 120]
         before = text[max(0, match.start() - 40) : match.start()]

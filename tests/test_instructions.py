@@ -3,18 +3,12 @@ tools it lists — read through a real client in both protocol eras."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from mcp.client import Client
 
 from polytomic_mcp.server import build_server
 from polytomic_mcp.settings import Settings
-from polytomic_mcp.tools.inventory import HAND_WRITTEN_TOOLS
-from polytomic_mcp.tools.operations.tools import operation_tools
-
-EVERY_TOOL = frozenset({t.name for t in operation_tools()} | {t.name for t in HAND_WRITTEN_TOOLS})
-NAME = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+from tests.support import TOOL_NAME_SHAPE, every_tool_name
 
 
 def server(mode: str) -> object:
@@ -27,7 +21,7 @@ async def test_instructions_name_only_listed_tools_and_say_the_mode(era: str, mo
     async with Client(server(mode), mode=era) as client:  # type: ignore[arg-type]
         text = client.instructions or ""
         listed = {tool.name for tool in (await client.list_tools()).tools}
-    named = {name for name in NAME.findall(text) if name in EVERY_TOOL}
+    named = {name for name in TOOL_NAME_SHAPE.findall(text) if name in every_tool_name()}
     assert named, text  # the instructions do recommend tools
     assert named <= listed, f"{mode}: instructions name unlisted tools {sorted(named - listed)}"
     if mode == "read-only":
